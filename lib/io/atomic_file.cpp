@@ -1,0 +1,106 @@
+#include "io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace qdq {
+
+namespace {
+std::string tmp_name_for(const std::string& path) {
+  fs::path p(path);
+  fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  return (dir / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
+}
+void fsync_dir_of(const std::string& path) {
+  fs::path dir = fs::path(path).parent_path();
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(tmp_name_for(path_)) {
+  fs::path dir = fs::path(path_).parent_path();
+  if (!dir.empty() && !fs::is_directory(dir))
+    throw Error("{}: cannot write: directory {} does not exist", path_, dir.string());
+  f_ = std::fopen(tmp_.c_str(), "wb");
+  if (!f_) throw Error("{}: cannot write: {}", path_, std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (f_) {
+    std::fclose(f_);
+    std::remove(tmp_.c_str());
+  }
+}
+
+void AtomicFile::write(const void* data, size_t n) {
+  if (n && std::fwrite(data, 1, n, f_) != n) throw Error("{}: write failed: {}", path_, std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  if (std::fflush(f_) != 0 || ::fsync(::fileno(f_)) != 0)
+    throw Error("{}: write failed: {}", path_, std::strerror(errno));
+  std::fclose(f_);
+  f_ = nullptr;
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    int e = errno;
+    std::remove(tmp_.c_str());
+    throw Error("{}: cannot rename into place: {}", path_, std::strerror(e));
+  }
+  fsync_dir_of(path_);
+}
+
+AtomicDir::AtomicDir(std::string path) : path_(std::move(path)), tmp_(tmp_name_for(path_)) {
+  if (fs::exists(path_)) throw Error("{}: already exists; refusing to overwrite", path_);
+  fs::path dir = fs::path(path_).parent_path();
+  if (!dir.empty() && !fs::is_directory(dir))
+    throw Error("{}: cannot write: directory {} does not exist", path_, dir.string());
+  std::error_code ec;
+  fs::remove_all(tmp_, ec);
+  if (!fs::create_directory(tmp_, ec)) throw Error("{}: cannot create: {}", tmp_, ec.message());
+}
+
+AtomicDir::~AtomicDir() {
+  if (!done_) {
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+  }
+}
+
+void AtomicDir::commit() {
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+    throw Error("{}: cannot rename into place: {}", path_, std::strerror(errno));
+  done_ = true;
+  fsync_dir_of(path_);
+}
+
+void write_file_atomic(const std::string& path, std::string_view content) {
+  AtomicFile f(path);
+  f.write(content);
+  f.commit();
+}
+
+std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error("{}: is a directory, expected a file", path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("{}: cannot read: {}", path, std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace qdq

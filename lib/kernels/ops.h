@@ -1,0 +1,47 @@
+#pragma once
+// fp32 kernels on oneDNN. Every function takes row-major contiguous tensors.
+// Primitives are cached by shape (kernels/primitive_cache), weights are
+// reordered once when a Linear is built. Implementations: kernels/*.cpp.
+#include <memory>
+
+#include "core/tensor.h"
+
+namespace qdq::kernels {
+
+enum class Activation { None, GeluErf, GeluTanh, Relu, Silu, Tanh };
+// Hugging Face ACT2FN names: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish, tanh.
+Activation activation_from_name(const std::string& hf_name);
+
+// y = act(x W^T + b), x [..., K] -> y [..., N]. W is [N, K] (torch Linear layout).
+// The weight is reordered into oneDNN's preferred layout once, at construction.
+class Linear {
+ public:
+  Linear() = default;
+  Linear(const Tensor& weight, const Tensor& bias);  // bias may be undefined
+  ~Linear();
+  Linear(Linear&&) noexcept;
+  Linear& operator=(Linear&&) noexcept;
+
+  Tensor forward(const Tensor& x, Activation act = Activation::None) const;
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int64_t in_ = 0, out_ = 0;
+};
+
+// C[b] = alpha * A[b] . op(B[b]); A [batch, M, K]; B [batch, K, N] or, with
+// transpose_b, [batch, N, K]; C [batch, M, N].
+Tensor batched_matmul(const Tensor& a, const Tensor& b, bool transpose_b, float alpha = 1.0f);
+
+// LayerNorm over the last dimension, in place.
+void layer_norm(Tensor& x, const Tensor& gamma, const Tensor& beta, float eps);
+// Softmax over the last dimension, in place.
+void softmax(Tensor& x);
+void activation(Tensor& x, Activation act);
+// x += y (same shape), in place.
+void add(Tensor& x, const Tensor& y);
+
+}  // namespace qdq::kernels

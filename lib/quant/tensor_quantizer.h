@@ -1,0 +1,82 @@
+#pragma once
+// pytorch_quantization's TensorQuantizer, and the plan that names every one of
+// a model's quantizers as Hugging Face's named_modules() does. A model creates
+// its quantizers through a QuantPlan at build time; the same forward code then
+// runs fp32 (Disabled), calibration, fake quant or int8 depending on the
+// quantizers' modes. Fake quant follows tensor_quant.py to the bit.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace qdq::quant {
+
+struct QuantDescriptor {
+  int num_bits = 8;
+  bool is_unsigned = false;
+  bool narrow_range = false;
+  std::optional<int> axis;  // per-channel axis; nullopt = per tensor
+};
+
+enum class QuantMode { Disabled, Calibrate, FakeQuant, Int8 };
+
+class Calibrator;  // quant/calibrator.h
+
+class TensorQuantizer {
+ public:
+  TensorQuantizer(std::string name, QuantDescriptor desc);
+  ~TensorQuantizer();
+
+  const std::string& name() const { return name_; }
+  const QuantDescriptor& desc() const { return desc_; }
+  QuantMode mode() const { return mode_; }
+  void set_mode(QuantMode m) { mode_ = m; }
+
+  // amax: one value (per tensor) or one per channel along desc().axis.
+  const std::vector<float>& amax() const { return amax_; }
+  void set_amax(std::vector<float> a);
+  bool has_amax() const { return !amax_.empty(); }
+
+  // Calibrate: collect statistics of x, x unchanged. FakeQuant: x = fq(x) in
+  // place. Disabled / Int8: x unchanged (int8 kernels read amax() themselves).
+  void apply(Tensor& x);
+
+  Calibrator* calibrator() { return calib_.get(); }
+  void set_calibrator(std::unique_ptr<Calibrator> c);
+
+ private:
+  std::string name_;
+  QuantDescriptor desc_;
+  QuantMode mode_ = QuantMode::Disabled;
+  std::vector<float> amax_;
+  std::unique_ptr<Calibrator> calib_;
+};
+
+// All quantizers of one model, in creation (= named_modules()) order.
+class QuantPlan {
+ public:
+  TensorQuantizer& add(const std::string& name, QuantDescriptor desc);
+  TensorQuantizer* find(const std::string& name);
+  const std::vector<std::unique_ptr<TensorQuantizer>>& all() const { return all_; }
+  void set_mode(QuantMode m);
+  bool empty() const { return all_.empty(); }
+
+ private:
+  std::vector<std::unique_ptr<TensorQuantizer>> all_;
+  std::map<std::string, TensorQuantizer*> by_name_;
+};
+
+// QDQBERT's defaults (Hugging Face docs): inputs per tensor 8 bit; weights per channel on axis 0.
+inline QuantDescriptor input_desc() { return {}; }
+inline QuantDescriptor weight_desc() { QuantDescriptor d; d.axis = 0; return d; }
+
+// tensor_quant.py's fake quant on float data laid out with `shape`:
+// scale = max_bound / amax (float32), q = clamp(round_half_even(x * scale)),
+// out = q / scale; amax <= 2^-24 gives 0. amax has 1 value or shape[axis] values.
+void fake_quant(float* x, const Shape& shape, const std::vector<float>& amax, std::optional<int> axis,
+                int num_bits, bool is_unsigned, bool narrow_range);
+
+}  // namespace qdq::quant

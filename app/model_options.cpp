@@ -1,0 +1,44 @@
+#include "model_options.h"
+
+#include "core/error.h"
+#include "core/log.h"
+#include "quant/amax_table.h"
+
+namespace qdq::app {
+
+void add_model_options(CLI::App& sub, ModelOptions& o, bool with_precision) {
+  sub.add_option("-m,--model", o.model_dir, "Hugging Face checkpoint directory (or a qdqrt int8 directory)")
+      ->required();
+  sub.add_option("--arch", o.arch, "Model class, overriding config.json architectures[0] (e.g. ProphetNetForCausalLM)");
+  if (!with_precision) return;
+  sub.add_option("--precision", o.precision,
+                 "fp32, fakequant (pytorch_quantization numerics) or int8 (oneDNN int8 kernels); "
+                 "default: int8 for a quantized directory, else fp32")
+      ->check(CLI::IsMember({"fp32", "fakequant", "int8"}));
+  sub.add_option("--amax", o.amax_path, "Amax table (.json or .safetensors state dict) for fakequant / int8");
+}
+
+std::unique_ptr<models::Model> load_model_for(const ModelOptions& o) {
+  // Validate the amax table before the (slower) model load so a bad table fails fast.
+  quant::AmaxTable table;
+  if (!o.amax_path.empty()) table = quant::load_amax_table(o.amax_path);
+  auto model = models::load_model(o.model_dir, {o.arch});
+  auto& plan = model->quant_plan();
+  bool quantized_dir = !plan.empty() && plan.all().front()->has_amax();
+  std::string precision = o.precision.empty() ? (quantized_dir ? "int8" : "fp32") : o.precision;
+  if (!o.amax_path.empty()) {
+    check(precision != "fp32", "--amax {} given with --precision fp32; use fakequant or int8", o.amax_path);
+    quant::apply_amax_table(plan, table, o.amax_path);
+  } else if (precision != "fp32") {
+    check(quantized_dir, "--precision {} needs --amax TABLE (or a directory written by qdqrt quantize)", precision);
+  }
+  plan.set_mode(precision == "fp32"        ? quant::QuantMode::Disabled
+                : precision == "fakequant" ? quant::QuantMode::FakeQuant
+                                           : quant::QuantMode::Int8);
+  model->prepare();
+  spdlog::debug("{}: {} ({}), {} quantizers, precision {}", o.model_dir, model->arch(), model->family(),
+                plan.all().size(), precision);
+  return model;
+}
+
+}  // namespace qdq::app

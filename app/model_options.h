@@ -1,0 +1,23 @@
+#pragma once
+// The options every model-running subcommand shares (--model, --arch,
+// --precision, --amax) and the one place that turns them into a ready model.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "models/model.h"
+
+namespace qdq::app {
+
+struct ModelOptions {
+  std::string model_dir;
+  std::string arch;
+  std::string precision;  // fp32 | fakequant | int8; empty: int8 for a quantized directory, else fp32
+  std::string amax_path;
+};
+
+void add_model_options(CLI::App& sub, ModelOptions& o, bool with_precision = true);
+// Loads the model and sets every quantizer's mode (and amax) for the precision.
+std::unique_ptr<models::Model> load_model_for(const ModelOptions& o);
+
+}  // namespace qdq::app

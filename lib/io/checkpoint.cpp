@@ -36,13 +36,14 @@ TensorMap load_sharded(const std::string& dir, const std::string& index_path, bo
   for (auto& [name, file] : idx["weight_map"].items()) {
     check(file.is_string(), "{}: weight_map entry for '{}' is not a file name", index_path, name);
     std::string f = file.get<std::string>();
-    check(f.find('/') == std::string::npos && f != ".." && !f.empty(), "{}: shard name '{}' is not a plain file name",
-          index_path, f);
+    check(f.find_first_of("/\\") == std::string::npos && f != ".." && f != "." && !f.empty(),
+          "{}: shard name '{}' is not a plain file name", index_path, f);
     shards.insert(f);
   }
   TensorMap all;
   for (auto& s : shards) {
     std::string p = (fs::path(dir) / s).string();
+    check(fs::exists(p), "{}: shard '{}' does not exist", index_path, s);
     TensorMap part = safetensors ? read_safetensors(p) : load_pytorch_bin(p);
     for (auto& n : part.names) {
       check(!all.has(n), "{}: tensor '{}' appears in two shards", index_path, n);
@@ -132,9 +133,18 @@ void WeightStore::ignore_prefix(const std::string& prefix) {
 }
 
 void WeightStore::finish() const {
+  // A .bin keeps tied duplicates (lm_head.weight = word embeddings) that safetensors drops;
+  // a name sharing its data with a used weight is the same weight, not an unexpected one.
+  std::set<std::pair<const void*, Shape>> used_data;
+  for (auto& n : used_) {
+    const Tensor& t = ckpt_.weights.at(n);
+    used_data.insert({t.raw(), t.shape()});
+  }
   std::vector<std::string> extra;
-  for (auto& n : ckpt_.weights.names)
-    if (!used_.count(n)) extra.push_back(n);
+  for (auto& n : ckpt_.weights.names) {
+    const Tensor& t = ckpt_.weights.at(n);
+    if (!used_.count(n) && !(t.numel() > 0 && used_data.count({t.raw(), t.shape()}))) extra.push_back(n);
+  }
   if (extra.empty()) return;
   std::string list;
   for (size_t i = 0; i < extra.size() && i < 5; ++i) list += (i ? ", " : "") + extra[i];

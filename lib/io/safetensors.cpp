@@ -1,18 +1,12 @@
 #include "io/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/mapped_file.h"
 
 namespace qdq {
 
@@ -85,7 +79,10 @@ TensorMap parse_safetensors(const uint8_t* bytes, size_t size, const std::string
           what, name, e - b, shape_str(shape), dtype_name(*dt), numel * dtype_size(*dt));
     ranges.push_back({b, e, name});
     void* p = const_cast<uint8_t*>(data + b);
-    m.tensors[name] = Tensor::borrow(*dt, std::move(shape), p, holder);
+    Tensor t = Tensor::borrow(*dt, std::move(shape), p, holder);
+    // A header not padded to 8 bytes leaves views misaligned for their dtype: copy those.
+    if (reinterpret_cast<uintptr_t>(p) % dtype_size(*dt) != 0) t = t.clone();
+    m.tensors[name] = std::move(t);
   }
   std::sort(ranges.begin(), ranges.end(), [](auto& x, auto& y) { return x.b < y.b || (x.b == y.b && x.e < y.e); });
   for (size_t i = 1; i < ranges.size(); ++i)
@@ -95,36 +92,9 @@ TensorMap parse_safetensors(const uint8_t* bytes, size_t size, const std::string
   return m;
 }
 
-namespace {
-struct Mapping {
-  void* p = nullptr;
-  size_t n = 0;
-  ~Mapping() {
-    if (p && p != MAP_FAILED) ::munmap(p, n);
-  }
-};
-}  // namespace
-
 TensorMap read_safetensors(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw Error("{}: cannot open: {}", path, std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error("{}: not a regular file", path);
-  }
-  auto map = std::make_shared<Mapping>();
-  map->n = static_cast<size_t>(st.st_size);
-  if (map->n > 0) {
-    // Private, writable mapping: copy-on-write, so in-place ops on a view never touch the file.
-    map->p = ::mmap(nullptr, map->n, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    if (map->p == MAP_FAILED) {
-      ::close(fd);
-      throw Error("{}: cannot mmap: {}", path, std::strerror(errno));
-    }
-  }
-  ::close(fd);
-  return parse_safetensors(static_cast<const uint8_t*>(map->p), map->n, path, map);
+  auto map = map_file(path);
+  return parse_safetensors(map->data, map->size, path, map);
 }
 
 TensorMap read_tensors_arg(const std::string& arg) {

@@ -16,7 +16,7 @@ Activation activation_from_name(const std::string& hf_name);
 // The weight is reordered into oneDNN's preferred layout once, at construction.
 class Linear {
  public:
-  Linear() = default;
+  Linear();  // defined out of line: Impl is incomplete here
   Linear(const Tensor& weight, const Tensor& bias);  // bias may be undefined
   ~Linear();
   Linear(Linear&&) noexcept;

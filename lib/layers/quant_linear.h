@@ -7,6 +7,7 @@
 // rebuilds the kernel (fake-quantized or int8 weights) once, not per call.
 #include <string>
 
+#include "kernels/int8.h"
 #include "kernels/ops.h"
 #include "quant/tensor_quantizer.h"
 
@@ -18,8 +19,14 @@ class QuantLinear {
   // weight [out, in], bias [out] or undefined. Registers both quantizers in plan.
   QuantLinear(const std::string& module, Tensor weight, Tensor bias, quant::QuantPlan& plan);
 
+  // x is never modified (fake quant works on a copy). Re-prepares by itself
+  // when a quantizer's mode changed since the last prepare().
   Tensor forward(const Tensor& x, kernels::Activation act = kernels::Activation::None);
   void prepare();
+  // True when forward() runs the int8 kernel (both quantizers in Int8 mode).
+  bool is_int8() const { return prepared_ && int8_.defined(); }
+  // The int8 kernel, for callers that keep activations quantized (valid when is_int8()).
+  const kernels::Int8Linear& int8_kernel() const { return int8_; }
 
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }
@@ -31,6 +38,8 @@ class QuantLinear {
   quant::TensorQuantizer* in_q_ = nullptr;
   quant::TensorQuantizer* w_q_ = nullptr;
   kernels::Linear kernel_;
+  kernels::Int8Linear int8_;
+  quant::QuantMode in_mode_ = quant::QuantMode::Disabled, w_mode_ = quant::QuantMode::Disabled;
   bool prepared_ = false;
 };
 

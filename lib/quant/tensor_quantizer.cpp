@@ -1,6 +1,5 @@
 #include "quant/tensor_quantizer.h"
 
-#include <cfenv>
 #include <cmath>
 
 #include "quant/calibrator.h"
@@ -45,13 +44,31 @@ void QuantPlan::set_mode(QuantMode m) {
   for (auto& q : all_) q->set_mode(m);
 }
 
-void fake_quant(float* x, const Shape& shape, const std::vector<float>& amax, std::optional<int> axis,
-                int num_bits, bool is_unsigned, bool narrow_range) {
+QuantBounds quant_bounds(int num_bits, bool is_unsigned, bool narrow_range) {
+  check(num_bits >= 1 && num_bits <= 16 && !(num_bits == 1 && !is_unsigned), "unsupported num_bits {}", num_bits);
   const float max_bound = static_cast<float>((1 << (num_bits - 1 + (is_unsigned ? 1 : 0))) - 1);
   const float min_bound = is_unsigned ? 0.0f : narrow_range ? -max_bound : -max_bound - 1.0f;
+  return {min_bound, max_bound};
+}
+
+float quant_scale(float amax, float max_bound) {
+  // _tensor_quant treats amax below fp16's smallest subnormal as 0: scale 0 makes every code 0.
   const float eps = 1.0f / (1 << 24);
+  return amax <= eps ? 0.0f : max_bound / amax;
+}
+
+float quant_code(float x, float scale, QuantBounds b) {
+  // nearbyint rounds half to even under the default FE_TONEAREST mode, as torch.round does.
+  const float q = std::nearbyint(x * scale);
+  return std::fmin(std::fmax(q, b.min_bound), b.max_bound);
+}
+
+void fake_quant(float* x, const Shape& shape, const std::vector<float>& amax, std::optional<int> axis,
+                int num_bits, bool is_unsigned, bool narrow_range) {
+  const QuantBounds b = quant_bounds(num_bits, is_unsigned, narrow_range);
   const int64_t n = shape_numel(shape);
   int64_t channels = 1, inner = n;
+  check(!amax.empty(), "fake_quant: no amax");
   if (axis && amax.size() > 1) {
     int ax = *axis < 0 ? *axis + static_cast<int>(shape.size()) : *axis;
     check(ax >= 0 && ax < static_cast<int>(shape.size()), "fake_quant: axis {} out of range", *axis);
@@ -61,18 +78,14 @@ void fake_quant(float* x, const Shape& shape, const std::vector<float>& amax, st
   }
   check(static_cast<int64_t>(amax.size()) == channels || amax.size() == 1,
         "fake_quant: {} amax values for {} channels", amax.size(), channels);
-  for (float a : amax) check(a >= 0.0f, "fake_quant: negative amax {}", a);
-  // nearbyint rounds half to even under the default FE_TONEAREST mode, as torch.round does.
+  for (float a : amax) check(!(a < 0.0f), "fake_quant: negative amax {}", a);
+  if (is_unsigned)
+    for (int64_t i = 0; i < n; ++i) check(!(x[i] < 0.0f), "fake_quant: negative values in unsigned quantization");
+  std::vector<float> scales(amax.size());
+  for (size_t c = 0; c < amax.size(); ++c) scales[c] = quant_scale(amax[c], b.max_bound);
   for (int64_t i = 0; i < n; ++i) {
-    const float a = amax.size() == 1 ? amax[0] : amax[(i / inner) % channels];
-    if (a <= eps) {
-      x[i] = 0.0f;
-      continue;
-    }
-    const float scale = max_bound / a;
-    float q = std::nearbyint(x[i] * scale);
-    q = std::fmin(std::fmax(q, min_bound), max_bound);
-    x[i] = q / scale;
+    const float s = scales.size() == 1 ? scales[0] : scales[(i / inner) % channels];
+    x[i] = dequant_code(quant_code(x[i], s, b), s);
   }
 }
 

@@ -73,9 +73,23 @@ class QuantPlan {
 inline QuantDescriptor input_desc() { return {}; }
 inline QuantDescriptor weight_desc() { QuantDescriptor d; d.axis = 0; return d; }
 
+// tensor_quant.py's integer bounds: max = 2^(bits-1+unsigned) - 1; min = 0
+// (unsigned), -max (narrow range) or -max-1.
+struct QuantBounds {
+  float min_bound, max_bound;
+};
+QuantBounds quant_bounds(int num_bits, bool is_unsigned, bool narrow_range);
+// The float32 multiplier max_bound / amax, or 0 for amax <= 2^-24 (every value quantizes to 0).
+float quant_scale(float amax, float max_bound);
+// One integer code: clamp(round_half_even(x * scale)) in float32, as _tensor_quant computes it.
+float quant_code(float x, float scale, QuantBounds b);
+// The dequantized value of a code: q / scale (scale 0 -> 1, as _tensor_quant returns it).
+inline float dequant_code(float q, float scale) { return q / (scale == 0.0f ? 1.0f : scale); }
+
 // tensor_quant.py's fake quant on float data laid out with `shape`:
 // scale = max_bound / amax (float32), q = clamp(round_half_even(x * scale)),
 // out = q / scale; amax <= 2^-24 gives 0. amax has 1 value or shape[axis] values.
+// Error for a negative amax, or a negative input with is_unsigned (TypeError in the reference).
 void fake_quant(float* x, const Shape& shape, const std::vector<float>& amax, std::optional<int> axis,
                 int num_bits, bool is_unsigned, bool narrow_range);
 

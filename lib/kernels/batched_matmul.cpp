@@ -1,0 +1,74 @@
+// Attention's batched products on oneDNN matmul. B^T is expressed through
+// strides (no transpose copy); alpha is a static output scale, so it costs
+// nothing and keeps the primitive on the brgemm path.
+#include "kernels/batched_matmul_util.h"
+#include "kernels/engine.h"
+#include "kernels/ops.h"
+
+namespace qdq::kernels {
+
+using dnnl::memory;
+using dt = memory::data_type;
+
+namespace detail {
+
+BmmShape bmm_shape(const Tensor& a, const Tensor& b, bool transpose_b) {
+  check(a.ndim() >= 3 && b.ndim() == a.ndim(), "batched_matmul: operands {} and {} must both be >= 3-D",
+        shape_str(a.shape()), shape_str(b.shape()));
+  BmmShape s;
+  s.M = a.dim(-2);
+  s.K = a.dim(-1);
+  s.N = transpose_b ? b.dim(-2) : b.dim(-1);
+  const int64_t bk = transpose_b ? b.dim(-1) : b.dim(-2);
+  check(bk == s.K, "batched_matmul: inner dimensions differ: {} and {}{}", shape_str(a.shape()),
+        shape_str(b.shape()), transpose_b ? " (transposed)" : "");
+  s.batch = a.numel() / std::max<int64_t>(1, s.M * s.K);
+  s.bbatch = b.numel() / std::max<int64_t>(1, s.N * s.K);
+  for (int i = 0; i < a.ndim() - 2; ++i)
+    check(a.dim(i) == b.dim(i) || b.dim(i) == 1, "batched_matmul: batch dims of {} and {} differ",
+          shape_str(a.shape()), shape_str(b.shape()));
+  // Only a fully broadcast b (all batch dims 1) or a full b is supported.
+  check(s.bbatch == s.batch || s.bbatch == 1, "batched_matmul: partial broadcast of {} is unsupported",
+        shape_str(b.shape()));
+  s.out = a.shape();
+  s.out.back() = s.N;
+  return s;
+}
+
+memory::desc bmm_b_desc(const BmmShape& s, bool transpose_b, dt type) {
+  if (transpose_b) return memory::desc({s.bbatch, s.K, s.N}, type, memory::dims{s.N * s.K, 1, s.K});
+  return memory::desc({s.bbatch, s.K, s.N}, type, memory::dims{s.N * s.K, s.N, 1});
+}
+
+}  // namespace detail
+
+Tensor batched_matmul(const Tensor& a, const Tensor& b, bool transpose_b, float alpha) {
+  detail::require_f32(a, "batched_matmul a");
+  detail::require_f32(b, "batched_matmul b");
+  const auto s = detail::bmm_shape(a, b, transpose_b);
+  Tensor c = detail::uninit(DType::F32, s.out);
+  if (c.numel() == 0) return c;
+  static detail::ShapeCache<detail::Prim> cache;
+  std::lock_guard<std::mutex> lock(cache.mu);
+  detail::Key key{s.batch, s.bbatch, s.M, s.K, s.N, transpose_b, detail::float_bits(alpha), 0};
+  auto& p = cache.get(key, [&] {
+    memory::desc ad({s.batch, s.M, s.K}, dt::f32, memory::format_tag::abc);
+    memory::desc bd = detail::bmm_b_desc(s, transpose_b, dt::f32);
+    memory::desc cd({s.batch, s.M, s.N}, dt::f32, memory::format_tag::abc);
+    dnnl::primitive_attr attr;
+    if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, detail::engine());
+    auto& eng = detail::engine();
+    return detail::Prim{dnnl::matmul(pd),
+                        {{DNNL_ARG_SRC, memory(ad, eng, nullptr)},
+                         {DNNL_ARG_WEIGHTS, memory(bd, eng, nullptr)},
+                         {DNNL_ARG_DST, memory(cd, eng, nullptr)}}};
+  });
+  p.set(DNNL_ARG_SRC, a.raw());
+  p.set(DNNL_ARG_WEIGHTS, b.raw());
+  p.set(DNNL_ARG_DST, c.raw());
+  p.run();
+  return c;
+}
+
+}  // namespace qdq::kernels

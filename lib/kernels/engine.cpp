@@ -1,0 +1,53 @@
+#include "kernels/engine.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+namespace qdq::kernels::detail {
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+bool eltwise_of(Activation act, dnnl::algorithm& alg, float& alpha, float& beta) {
+  alpha = 0.0f;
+  beta = 0.0f;
+  switch (act) {
+    case Activation::None: return false;
+    // eltwise_gelu is the tanh form in oneDNN 2.x; BERT's "gelu" is erf.
+    case Activation::GeluErf: alg = dnnl::algorithm::eltwise_gelu_erf; return true;
+    case Activation::GeluTanh: alg = dnnl::algorithm::eltwise_gelu_tanh; return true;
+    case Activation::Relu: alg = dnnl::algorithm::eltwise_relu; return true;
+    case Activation::Silu: alg = dnnl::algorithm::eltwise_swish; alpha = 1.0f; return true;
+    case Activation::Tanh: alg = dnnl::algorithm::eltwise_tanh; return true;
+  }
+  return false;
+}
+
+dnnl::post_ops post_ops_of(Activation act) {
+  dnnl::post_ops po;
+  dnnl::algorithm alg;
+  float a, b;
+  if (eltwise_of(act, alg, a, b)) po.append_eltwise(1.0f, alg, a, b);
+  return po;
+}
+
+void require_f32(const Tensor& t, const char* what) {
+  check(t.dtype() == DType::F32, "{}: expected an F32 tensor, got {}", what, dtype_name(t.dtype()));
+}
+
+Tensor uninit(DType dtype, Shape shape) {
+  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  void* p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
+  if (!p) throw std::bad_alloc();
+  return Tensor::borrow(dtype, std::move(shape), p, std::shared_ptr<void>(p, std::free));
+}
+
+}  // namespace qdq::kernels::detail

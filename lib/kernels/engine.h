@@ -1,0 +1,76 @@
+#pragma once
+// Process-wide oneDNN CPU engine and stream, plus the small helpers every
+// kernel file shares. Internal to lib/kernels and lib/layers.
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "core/tensor.h"
+#include "kernels/ops.h"
+
+namespace qdq::kernels::detail {
+
+dnnl::engine& engine();
+dnnl::stream& stream();
+
+// oneDNN eltwise algorithm and alpha/beta for an Activation (None -> false).
+bool eltwise_of(Activation act, dnnl::algorithm& alg, float& alpha, float& beta);
+// Post-ops holding act (empty for None).
+dnnl::post_ops post_ops_of(Activation act);
+
+inline dnnl::memory::dims dims2(int64_t a, int64_t b) { return {a, b}; }
+
+void require_f32(const Tensor& t, const char* what);
+
+// An owned, 64-byte aligned tensor left uninitialised: every kernel output is
+// fully overwritten, and Tensor's zero fill would cost a pass over memory
+// (~15% of an int8 GEMM for 1024x3072 outputs).
+Tensor uninit(DType dtype, Shape shape);
+
+// Fixed-size key so cache look-ups allocate nothing.
+using Key = std::array<int64_t, 8>;
+inline int64_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+// Shape-keyed cache of primitives (and the memory objects they run on, whose
+// data handles are swapped per call). Bounded: shapes in decoding vary step by
+// step, so it is cleared past a limit rather than growing without end.
+template <class V>
+class ShapeCache {
+ public:
+  template <class Make>
+  V& get(const Key& k, Make&& make) {
+    auto it = map_.find(k);
+    if (it != map_.end()) return it->second;
+    if (map_.size() >= kLimit) map_.clear();
+    return map_.emplace(k, make()).first->second;
+  }
+  // Held by callers for the whole lookup-and-execute, since the cached
+  // memory objects' handles are rewritten per call.
+  std::mutex mu;
+
+ private:
+  static constexpr size_t kLimit = 512;
+  std::map<Key, V> map_;
+};
+
+// A primitive with its argument memories.
+struct Prim {
+  dnnl::primitive prim;
+  std::unordered_map<int, dnnl::memory> args;
+  void run() {
+    prim.execute(stream(), args);
+    stream().wait();
+  }
+  void set(int arg, const void* p) { args.at(arg).set_data_handle(const_cast<void*>(p)); }
+};
+
+}  // namespace qdq::kernels::detail

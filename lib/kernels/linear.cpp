@@ -1,0 +1,111 @@
+// fp32 Linear on oneDNN matmul. The weight is reordered once into the layout
+// the matmul prefers for a representative row count; primitives for every
+// other row count are created against that same layout, so one copy serves
+// all M (decoding steps, batches of any length).
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "kernels/engine.h"
+#include "kernels/ops.h"
+
+namespace qdq::kernels {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+// Large enough that the brgemm kernel picks its full-size blocking.
+constexpr int64_t kRepresentativeM = 128;
+}  // namespace
+
+struct Linear::Impl {
+  int64_t K = 0, N = 0;
+  memory::desc wdesc;
+  memory weights;
+  Tensor bias;  // [1, N] f32, shares the caller's storage
+  // Extra weight layouts, only if some M refuses the main one (not seen on
+  // AVX-512 so far); keyed by row count.
+  std::map<int64_t, memory> alt_weights;
+  detail::ShapeCache<detail::Prim> cache;
+
+  dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& wd, Activation act) const {
+    memory::desc src({M, K}, dt::f32, tag::ab), dst({M, N}, dt::f32, tag::ab);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(detail::post_ops_of(act));
+    if (bias.defined()) {
+      memory::desc bd({1, N}, dt::f32, tag::ab);
+      return {dnnl::matmul::desc(src, wd, bd, dst), attr, detail::engine()};
+    }
+    return {dnnl::matmul::desc(src, wd, dst), attr, detail::engine()};
+  }
+
+  detail::Prim make(int64_t M, Activation act) {
+    auto& eng = detail::engine();
+    memory w = weights;
+    dnnl::matmul::primitive_desc pd;
+    try {
+      pd = make_pd(M, wdesc, act);
+    } catch (const dnnl::error&) {
+      pd = make_pd(M, memory::desc({K, N}, dt::f32, tag::any), act);
+      w = memory(pd.weights_desc(), eng);
+      dnnl::reorder(weights, w).execute(detail::stream(), weights, w);
+      detail::stream().wait();
+      alt_weights[M] = w;
+    }
+    detail::Prim p{dnnl::matmul(pd), {}};
+    p.args[DNNL_ARG_SRC] = memory(pd.src_desc(), eng, nullptr);
+    p.args[DNNL_ARG_DST] = memory(pd.dst_desc(), eng, nullptr);
+    p.args[DNNL_ARG_WEIGHTS] = w;
+    if (bias.defined())
+      p.args[DNNL_ARG_BIAS] = memory(pd.bias_desc(), eng, const_cast<float*>(bias.data<float>()));
+    return p;
+  }
+};
+
+Linear::Linear(const Tensor& weight, const Tensor& bias) : impl_(std::make_unique<Impl>()) {
+  detail::require_f32(weight, "Linear weight");
+  check(weight.ndim() == 2, "Linear: weight must be 2-D, got {}", shape_str(weight.shape()));
+  out_ = weight.dim(0);
+  in_ = weight.dim(1);
+  auto& im = *impl_;
+  im.K = in_;
+  im.N = out_;
+  if (bias.defined()) {
+    detail::require_f32(bias, "Linear bias");
+    check(bias.numel() == out_, "Linear: bias has {} values for {} outputs", bias.numel(), out_);
+    im.bias = bias.reshape({1, out_});
+  }
+  auto pd = im.make_pd(kRepresentativeM, memory::desc({in_, out_}, dt::f32, tag::any), Activation::None);
+  im.wdesc = pd.weights_desc();
+  // torch stores W as [N, K]; as the matmul's [K, N] operand that is layout "ba".
+  memory::desc user_md({in_, out_}, dt::f32, tag::ba);
+  memory src(user_md, detail::engine(), const_cast<void*>(weight.raw()));
+  im.weights = memory(im.wdesc, detail::engine());
+  dnnl::reorder(src, im.weights).execute(detail::stream(), src, im.weights);
+  detail::stream().wait();
+}
+
+Linear::Linear() = default;
+Linear::~Linear() = default;
+Linear::Linear(Linear&&) noexcept = default;
+Linear& Linear::operator=(Linear&&) noexcept = default;
+
+Tensor Linear::forward(const Tensor& x, Activation act) const {
+  check(impl_ != nullptr, "Linear: used before construction");
+  detail::require_f32(x, "Linear input");
+  check(x.ndim() >= 1 && x.dim(-1) == in_, "Linear: input {} does not end in {}", shape_str(x.shape()), in_);
+  Shape out_shape = x.shape();
+  out_shape.back() = out_;
+  Tensor y = detail::uninit(DType::F32, out_shape);
+  const int64_t M = x.numel() / in_;
+  if (M == 0) return y;
+  auto& im = *impl_;
+  std::lock_guard<std::mutex> lock(im.cache.mu);
+  auto& p = im.cache.get({M, static_cast<int64_t>(act)}, [&] { return im.make(M, act); });
+  p.set(DNNL_ARG_SRC, x.raw());
+  p.set(DNNL_ARG_DST, y.raw());
+  p.run();
+  return y;
+}
+
+}  // namespace qdq::kernels

@@ -1,0 +1,173 @@
+// Int8 Linear: u8/s8 activations x s8 per-channel weights on oneDNN matmul.
+// Scales are static output scales (runtime scales fall back from the VNNI
+// brgemm kernel to gemm:jit). The bias is a binary post-op added after the
+// output scale, so it stays in f32 and is exact for channels whose weight
+// amax is 0 (output scale 0); oneDNN's own bias argument would be added in
+// the accumulator domain, before scaling.
+#include <cmath>
+
+#include "kernels/engine.h"
+#include "kernels/int8.h"
+
+namespace qdq::kernels {
+
+using dnnl::memory;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+namespace {
+constexpr int64_t kRepresentativeM = 128;
+}
+
+struct Int8Linear::Impl {
+  int64_t K = 0, N = 0;
+  dt src_type = dt::s8;
+  std::vector<float> oscales;  // 1 / (s_x * s_w[n])
+  memory::desc wdesc;
+  memory weights;  // s8 in the matmul's layout, with s8s8 compensation if src is s8
+  Tensor bias;     // [1, N] f32
+  std::map<int64_t, memory> alt_weights;
+  detail::ShapeCache<detail::Prim> cache;
+  Tensor scratch;  // quantized input, grown as needed, reused across calls
+
+  // out_type f32, or s8/u8 with the result multiplied by out_scale before the
+  // (saturating, round-half-even) conversion.
+  dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& wd, Activation act, dt out_type = dt::f32,
+                                       float out_scale = 1.0f) const {
+    memory::desc src({M, K}, src_type, tag::ab), dst({M, N}, out_type, tag::ab);
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(1 << 1, oscales);
+    dnnl::post_ops po;
+    if (bias.defined()) po.append_binary(dnnl::algorithm::binary_add, memory::desc({1, N}, dt::f32, tag::ab));
+    dnnl::algorithm alg;
+    float a, b;
+    if (detail::eltwise_of(act, alg, a, b)) po.append_eltwise(1.0f, alg, a, b);
+    if (out_type != dt::f32) po.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, out_scale, 0.0f);
+    attr.set_post_ops(po);
+    return {dnnl::matmul::desc(src, wd, dst), attr, detail::engine()};
+  }
+
+  detail::Prim make(int64_t M, Activation act, dt out_type, float out_scale) {
+    auto& eng = detail::engine();
+    memory w = weights;
+    dnnl::matmul::primitive_desc pd;
+    try {
+      pd = make_pd(M, wdesc, act, out_type, out_scale);
+    } catch (const dnnl::error&) {
+      pd = make_pd(M, memory::desc({K, N}, dt::s8, tag::any), act, out_type, out_scale);
+      w = memory(pd.weights_desc(), eng);
+      dnnl::reorder(weights, w).execute(detail::stream(), weights, w);
+      detail::stream().wait();
+      alt_weights[M] = w;
+    }
+    detail::Prim p{dnnl::matmul(pd), {}};
+    p.args[DNNL_ARG_SRC] = memory(pd.src_desc(), eng, nullptr);
+    p.args[DNNL_ARG_DST] = memory(pd.dst_desc(), eng, nullptr);
+    p.args[DNNL_ARG_WEIGHTS] = w;
+    if (bias.defined())
+      p.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
+          memory({{1, N}, dt::f32, tag::ab}, eng, const_cast<float*>(bias.data<float>()));
+    return p;
+  }
+
+  Tensor run(const Tensor& xq, Activation act, dt out_type = dt::f32, float out_scale = 1.0f) {
+    Shape out_shape = xq.shape();
+    out_shape.back() = N;
+    const DType odt = out_type == dt::f32 ? DType::F32 : out_type == dt::s8 ? DType::I8 : DType::U8;
+    Tensor y = detail::uninit(odt, out_shape);
+    const int64_t M = xq.numel() / K;
+    if (M == 0) return y;
+    const detail::Key key{M, static_cast<int64_t>(act), static_cast<int64_t>(out_type), detail::float_bits(out_scale)};
+    auto& p = cache.get(key, [&] { return make(M, act, out_type, out_scale); });
+    p.set(DNNL_ARG_SRC, xq.raw());
+    p.set(DNNL_ARG_DST, y.raw());
+    p.run();
+    return y;
+  }
+};
+
+Int8Linear::Int8Linear(const Tensor& weight, const Tensor& bias, const std::vector<float>& w_amax, float x_amax,
+                       bool x_unsigned, bool w_narrow)
+    : impl_(std::make_unique<Impl>()) {
+  detail::require_f32(weight, "Int8Linear weight");
+  check(weight.ndim() == 2, "Int8Linear: weight must be 2-D, got {}", shape_str(weight.shape()));
+  out_ = weight.dim(0);
+  in_ = weight.dim(1);
+  check(w_amax.size() == 1 || static_cast<int64_t>(w_amax.size()) == out_,
+        "Int8Linear: {} weight amax values for {} output channels", w_amax.size(), out_);
+  x_unsigned_ = x_unsigned;
+  x_scale_ = quant_scale(x_amax, x_unsigned);
+  auto& im = *impl_;
+  im.K = in_;
+  im.N = out_;
+  im.src_type = x_unsigned ? dt::u8 : dt::s8;
+  if (bias.defined()) {
+    detail::require_f32(bias, "Int8Linear bias");
+    check(bias.numel() == out_, "Int8Linear: bias has {} values for {} outputs", bias.numel(), out_);
+    im.bias = bias.reshape({1, out_});
+  }
+
+  // Per-channel weight quantization, tensor_quant.py's arithmetic: the
+  // multiplier 127/amax in f32, nearbyint = round half to even.
+  Tensor wq(DType::I8, {out_, in_});
+  im.oscales.resize(out_);
+  const float lo = w_narrow ? -127.0f : -128.0f;
+  const float* w = weight.data<float>();
+  int8_t* q = wq.data<int8_t>();
+  for (int64_t n = 0; n < out_; ++n) {
+    const float s = quant_scale(w_amax.size() == 1 ? w_amax[0] : w_amax[n], false);
+    for (int64_t k = 0; k < in_; ++k)
+      q[n * in_ + k] = static_cast<int8_t>(std::fmin(std::fmax(std::nearbyint(w[n * in_ + k] * s), lo), 127.0f));
+    im.oscales[n] = (s == 0.0f || x_scale_ == 0.0f) ? 0.0f : 1.0f / (x_scale_ * s);
+  }
+
+  auto pd = im.make_pd(kRepresentativeM, memory::desc({in_, out_}, dt::s8, tag::any), Activation::None);
+  im.wdesc = pd.weights_desc();
+  // [N, K] is the [K, N] operand in layout "ba". The reorder into
+  // weights_desc() also writes the s8 x s8 compensation oneDNN needs.
+  memory src({{in_, out_}, dt::s8, tag::ba}, detail::engine(), wq.raw());
+  im.weights = memory(im.wdesc, detail::engine());
+  dnnl::reorder(src, im.weights).execute(detail::stream(), src, im.weights);
+  detail::stream().wait();
+}
+
+Int8Linear::Int8Linear() = default;
+Int8Linear::~Int8Linear() = default;
+Int8Linear::Int8Linear(Int8Linear&&) noexcept = default;
+Int8Linear& Int8Linear::operator=(Int8Linear&&) noexcept = default;
+
+// Callers hold the cache mutex: the scratch buffer is shared.
+Tensor Int8Linear::quantized_input(const Tensor& x) const {
+  check(x.ndim() >= 1 && x.dim(-1) == in_, "Int8Linear: input {} does not end in {}", shape_str(x.shape()), in_);
+  const DType qt = x_unsigned_ ? DType::U8 : DType::I8;
+  if (x.dtype() == qt) return x;
+  check(x.dtype() == DType::F32, "Int8Linear: input must be F32 or {}, got {}", dtype_name(qt), dtype_name(x.dtype()));
+  auto& im = *impl_;
+  if (!im.scratch.defined() || im.scratch.numel() < x.numel()) im.scratch = Tensor(qt, {x.numel()});
+  Tensor xq = Tensor::borrow(qt, x.shape(), im.scratch.raw(), nullptr);
+  quantize_into(x, x_scale_, xq);
+  return xq;
+}
+
+Tensor Int8Linear::forward(const Tensor& x, Activation act) const {
+  check(impl_ != nullptr, "Int8Linear: used before construction");
+  detail::require_f32(x, "Int8Linear input");
+  std::lock_guard<std::mutex> lock(impl_->cache.mu);
+  return impl_->run(quantized_input(x), act);
+}
+
+Tensor Int8Linear::forward_quantized(const Tensor& xq, Activation act) const {
+  check(impl_ != nullptr, "Int8Linear: used before construction");
+  const DType qt = x_unsigned_ ? DType::U8 : DType::I8;
+  check(xq.dtype() == qt, "Int8Linear: quantized input must be {}, got {}", dtype_name(qt), dtype_name(xq.dtype()));
+  std::lock_guard<std::mutex> lock(impl_->cache.mu);
+  return impl_->run(quantized_input(xq), act);
+}
+
+Tensor Int8Linear::forward_requantized(const Tensor& x, Activation act, float out_scale, bool out_unsigned) const {
+  check(impl_ != nullptr, "Int8Linear: used before construction");
+  std::lock_guard<std::mutex> lock(impl_->cache.mu);
+  return impl_->run(quantized_input(x), act, out_unsigned ? dt::u8 : dt::s8, out_scale);
+}
+
+}  // namespace qdq::kernels

@@ -1,0 +1,82 @@
+#include "models/bert/bert_model.h"
+
+#include <limits>
+
+namespace qdq::models::bert {
+
+void validate_inputs(const BertConfig& c, const Tensor& ids, const Tensor& mask, const Tensor& tt) {
+  check(ids.defined(), "input 'input_ids' is missing");
+  auto check_2d = [&](const Tensor& t, const char* name) {
+    check(t.dtype() == DType::I64, "input '{}' is {}, expected I64", name, dtype_name(t.dtype()));
+    check(t.ndim() == 2, "input '{}' has shape {}, expected [batch, seq]", name, shape_str(t.shape()));
+    check(t.shape() == ids.shape(), "input '{}' has shape {}, input_ids has {}", name, shape_str(t.shape()),
+          shape_str(ids.shape()));
+  };
+  check_2d(ids, "input_ids");
+  check(ids.dim(0) > 0 && ids.dim(1) > 0, "input 'input_ids' is empty ({})", shape_str(ids.shape()));
+  check(ids.dim(1) <= c.max_position_embeddings, "input 'input_ids' has {} tokens, more than max_position_embeddings {}",
+        ids.dim(1), c.max_position_embeddings);
+  const int64_t n = ids.numel();
+  const int64_t* p = ids.data<int64_t>();
+  for (int64_t i = 0; i < n; ++i)
+    check(p[i] >= 0 && p[i] < c.vocab_size, "input 'input_ids' holds {} at [{}, {}], outside the vocabulary 0..{}",
+          p[i], i / ids.dim(1), i % ids.dim(1), c.vocab_size - 1);
+  if (mask.defined()) {
+    check_2d(mask, "attention_mask");
+    const int64_t* m = mask.data<int64_t>();
+    for (int64_t i = 0; i < n; ++i)
+      check(m[i] == 0 || m[i] == 1, "input 'attention_mask' holds {} at [{}, {}], expected 0 or 1", m[i],
+            i / ids.dim(1), i % ids.dim(1));
+  }
+  if (tt.defined()) {
+    check_2d(tt, "token_type_ids");
+    const int64_t* t = tt.data<int64_t>();
+    for (int64_t i = 0; i < n; ++i)
+      check(t[i] >= 0 && t[i] < c.type_vocab_size, "input 'token_type_ids' holds {} at [{}, {}], outside 0..{}",
+            t[i], i / ids.dim(1), i % ids.dim(1), c.type_vocab_size - 1);
+  }
+}
+
+BertModel::BertModel(const BertConfig& c, WeightStore& w, const std::string& mp, quant::QuantPlan& plan,
+                     Pooler pooler)
+    : cfg_(c), emb_(c, w, mp + "embeddings.") {
+  layers_.reserve(c.num_hidden_layers);
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i)
+    layers_.emplace_back(c, w, mp + "encoder.layer." + std::to_string(i) + ".", plan);
+  const int64_t h = c.hidden_size;
+  const std::string pw = mp + "pooler.dense.weight", pb = mp + "pooler.dense.bias";
+  if (pooler == Pooler::Required || (pooler == Pooler::Optional && w.has(pw)))
+    pooler_.emplace(w.take(pw, {h, h}), w.take(pb, {h}));
+  else
+    w.ignore_prefix(mp + "pooler."), w.ignore_prefix("pooler.");  // heads without a pooler (HF add_pooling_layer=False)
+}
+
+void BertModel::prepare() {
+  for (auto& l : layers_) l.prepare();
+}
+
+Tensor BertModel::forward(const Tensor& ids, const Tensor& mask, const Tensor& tt) {
+  validate_inputs(cfg_, ids, mask, tt);
+  const int64_t B = ids.dim(0), T = ids.dim(1);
+  // Hugging Face's extended mask: (1 - mask) * finfo(float32).min, added to the scores.
+  std::vector<float> mask_add(B * T, 0.0f);
+  if (mask.defined()) {
+    const int64_t* m = mask.data<int64_t>();
+    for (int64_t i = 0; i < B * T; ++i)
+      mask_add[i] = (1.0f - static_cast<float>(m[i])) * std::numeric_limits<float>::lowest();
+  }
+  Tensor x = emb_.forward(ids.data<int64_t>(), tt.defined() ? tt.data<int64_t>() : nullptr, B, T);
+  for (auto& l : layers_) x = l.forward(x, mask_add.data(), B, T);
+  return x.reshape({B, T, cfg_.hidden_size});
+}
+
+Tensor BertModel::pool(const Tensor& hs) const {
+  check(pooler_.has_value(), "this model has no pooler");
+  const int64_t B = hs.dim(0), T = hs.dim(1), H = hs.dim(2);
+  Tensor first(DType::F32, {B, H});
+  for (int64_t b = 0; b < B; ++b)
+    std::copy_n(hs.data<float>() + b * T * H, H, first.data<float>() + b * H);
+  return pooler_->forward(first, kernels::Activation::Tanh);
+}
+
+}  // namespace qdq::models::bert

@@ -1,0 +1,25 @@
+#pragma once
+// BertEmbeddings: word + absolute position (0..T-1) + token type, then LayerNorm.
+// Not quantized in QDQBERT.
+#include <string>
+
+#include "io/checkpoint.h"
+#include "models/bert/config.h"
+
+namespace qdq::models::bert {
+
+class BertEmbeddings {
+ public:
+  BertEmbeddings() = default;
+  BertEmbeddings(const BertConfig& c, WeightStore& w, const std::string& prefix);  // prefix "bert.embeddings."
+  // ids, token_type (may be null: zeros) [B*T] -> [B*T, hidden]. Ids must be validated by the caller.
+  Tensor forward(const int64_t* ids, const int64_t* token_type, int64_t B, int64_t T) const;
+  const Tensor& word_embeddings() const { return word_; }
+
+ private:
+  Tensor word_, pos_, type_, ln_w_, ln_b_;
+  int64_t hidden_ = 0;
+  float eps_ = 0;
+};
+
+}  // namespace qdq::models::bert

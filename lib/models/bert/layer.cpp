@@ -1,0 +1,45 @@
+#include "models/bert/layer.h"
+
+#include "models/bert/quant_point.h"
+
+namespace qdq::models::bert {
+
+namespace {
+layers::QuantLinear make(WeightStore& w, const std::string& name, int64_t out, int64_t in, quant::QuantPlan& plan) {
+  return layers::QuantLinear(name, w.take(name + ".weight", {out, in}), w.take(name + ".bias", {out}), plan);
+}
+}  // namespace
+
+BertLayer::BertLayer(const BertConfig& c, WeightStore& w, const std::string& p, quant::QuantPlan& plan)
+    : attention_(c, w, p + "attention.", plan),
+      intermediate_(make(w, p + "intermediate.dense", c.intermediate_size, c.hidden_size, plan)),
+      output_(make(w, p + "output.dense", c.hidden_size, c.intermediate_size, plan)),
+      local_(&plan.add(p + "output.add_local_input_quantizer", quant::input_desc())),
+      residual_(&plan.add(p + "output.add_residual_input_quantizer", quant::input_desc())),
+      ln_w_(w.take(p + "output.LayerNorm.weight", {c.hidden_size})),
+      ln_b_(w.take(p + "output.LayerNorm.bias", {c.hidden_size})),
+      act_(c.act()),
+      eps_(c.layer_norm_eps) {}
+
+void BertLayer::prepare() {
+  attention_.prepare();
+  intermediate_.prepare();
+  output_.prepare();
+}
+
+Tensor BertLayer::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T) {
+  Tensor a = attention_.forward(x, mask_add, B, T);
+  Tensor out;
+  {
+    // The activation is fused; output.dense's input quantizer then sees its result.
+    Tensor inter = intermediate_.forward(a, act_);
+    out = output_.forward(inter);
+  }
+  quant_point(*local_, out);
+  quant_point(*residual_, a);
+  kernels::add(out, a);
+  kernels::layer_norm(out, ln_w_, ln_b_, eps_);
+  return out;
+}
+
+}  // namespace qdq::models::bert

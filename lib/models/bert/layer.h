@@ -1,0 +1,26 @@
+#pragma once
+// QDQBertLayer: attention, then the feed-forward (intermediate dense + act,
+// output dense) with its quantized residual add + LayerNorm.
+#include "models/bert/attention.h"
+
+namespace qdq::models::bert {
+
+class BertLayer {
+ public:
+  // prefix: "bert.encoder.layer.N."
+  BertLayer(const BertConfig& c, WeightStore& w, const std::string& prefix, quant::QuantPlan& plan);
+  // x [B*T, hidden] is consumed (quantized in place as a residual).
+  Tensor forward(Tensor& x, const float* mask_add, int64_t B, int64_t T);
+  void prepare();
+
+ private:
+  // Initialised in this order = named_modules() order of the quantizers.
+  BertAttention attention_;
+  layers::QuantLinear intermediate_, output_;
+  quant::TensorQuantizer *local_ = nullptr, *residual_ = nullptr;
+  Tensor ln_w_, ln_b_;
+  kernels::Activation act_ = kernels::Activation::GeluErf;
+  float eps_ = 0;
+};
+
+}  // namespace qdq::models::bert

@@ -1,0 +1,40 @@
+#pragma once
+// models::Model for the BERT family: QDQBert{Model, ForSequenceClassification,
+// ForQuestionAnswering, ForTokenClassification, ForMaskedLM} and their Bert*
+// twins (plain BERT checkpoints run through the same quantizable forward).
+#include <memory>
+#include <optional>
+
+#include "models/bert/bert_model.h"
+#include "models/bert/heads.h"
+#include "models/model.h"
+
+namespace qdq::models::bert {
+
+class BertTaskModel : public Model {
+ public:
+  BertTaskModel(const Checkpoint& ckpt, const std::string& arch);
+  std::string arch() const override { return arch_; }
+  std::string family() const override { return "bert"; }
+  // Inputs input_ids (+ attention_mask, token_type_ids). Outputs:
+  //   Model: last_hidden_state, pooler_output (when the checkpoint has a pooler)
+  //   ForSequenceClassification: last_hidden_state, pooler_output, logits [B, labels]
+  //   ForQuestionAnswering: last_hidden_state, start_logits, end_logits [B, T]
+  //   ForTokenClassification: last_hidden_state, logits [B, T, labels]
+  //   ForMaskedLM: last_hidden_state, logits [B, T, vocab]
+  TensorMap forward(const TensorMap& inputs) override;
+  void prepare() override { bert_->prepare(); }
+
+  Head head() const { return head_; }
+  const BertConfig& config() const { return bert_->config(); }
+  bool has_pooler() const { return bert_->has_pooler(); }
+
+ private:
+  std::string arch_;
+  Head head_;
+  std::unique_ptr<BertModel> bert_;
+  std::optional<kernels::Linear> classifier_;  // classifier or qa_outputs
+  std::optional<MaskedLMHead> mlm_;
+};
+
+}  // namespace qdq::models::bert

@@ -1,0 +1,66 @@
+#include "models/prophetnet/attention.h"
+
+#include <cmath>
+
+#include "kernels/ops.h"
+#include "models/prophetnet/tensor_util.h"
+
+namespace qdq::models::prophetnet {
+
+namespace {
+layers::QuantLinear linear(const std::string& name, WeightStore& ws, int64_t out, int64_t in,
+                           quant::QuantPlan& plan) {
+  Tensor w = ws.take(name + ".weight", {out, in});
+  Tensor b = ws.take(name + ".bias", {out});
+  return layers::QuantLinear(name, w, b, plan);
+}
+}  // namespace
+
+std::vector<float> additive_key_mask(const std::vector<int64_t>& mask) {
+  std::vector<float> add(mask.size());
+  for (size_t i = 0; i < mask.size(); ++i) add[i] = (1.0f - static_cast<float>(mask[i])) * kMaskMin;
+  return add;
+}
+
+Attention::Attention(const std::string& m, WeightStore& ws, int64_t hidden, int64_t heads, quant::QuantPlan& plan)
+    : hidden_(hidden), heads_(heads) {
+  // Creation order = named_modules() order of ProphetNetAttention: key, value, query, out.
+  k_ = linear(m + ".key_proj", ws, hidden, hidden, plan);
+  v_ = linear(m + ".value_proj", ws, hidden, hidden, plan);
+  q_ = linear(m + ".query_proj", ws, hidden, hidden, plan);
+  o_ = linear(m + ".out_proj", ws, hidden, hidden, plan);
+}
+
+void Attention::prepare() {
+  q_.prepare();
+  k_.prepare();
+  v_.prepare();
+  o_.prepare();
+}
+
+Attention::KV Attention::project_kv(const Tensor& states) {
+  return {split_heads(k_.forward(states), heads_), split_heads(v_.forward(states), heads_)};
+}
+
+Tensor Attention::forward(const Tensor& x, const KV& kv, const std::vector<float>& key_add) {
+  const int64_t B = x.dim(0), T = x.dim(1), d = hidden_ / heads_, S = kv.k.dim(1);
+  Tensor q = q_.forward(x);
+  // transformers divides (not multiplies) by sqrt(head_dim).
+  const float scale = std::sqrt(static_cast<float>(d));
+  for (float* p = q.data<float>(), *e = p + q.numel(); p != e; ++p) *p /= scale;
+  Tensor qh = split_heads(q, heads_);
+  Tensor scores = kernels::batched_matmul(qh, kv.k, /*transpose_b=*/true);  // [B*heads, T, S]
+  if (!key_add.empty()) {
+    float* s = scores.data<float>();
+    for (int64_t bh = 0; bh < B * heads_; ++bh) {
+      const float* m = key_add.data() + (bh / heads_) * S;
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t j = 0; j < S; ++j) s[(bh * T + t) * S + j] += m[j];
+    }
+  }
+  kernels::softmax(scores);
+  Tensor ctx = kernels::batched_matmul(scores, kv.v, /*transpose_b=*/false);  // [B*heads, T, d]
+  return o_.forward(merge_heads(ctx, B));
+}
+
+}  // namespace qdq::models::prophetnet

@@ -1,0 +1,168 @@
+#include "models/prophetnet/decoder.h"
+
+#include <cstring>
+
+#include "kernels/ops.h"
+#include "models/prophetnet/tensor_util.h"
+
+namespace qdq::models::prophetnet {
+
+void DecoderCache::reorder(const std::vector<int64_t>& idx) {
+  check(static_cast<int64_t>(idx.size()) == batch, "decoder cache: reorder of {} rows for batch {}", idx.size(),
+        batch);
+  for (auto& kv : self) {
+    for (Tensor* t : {&kv.k, &kv.v}) {
+      const int64_t row = t->numel() / batch;
+      Tensor n(DType::F32, t->shape());
+      for (int64_t i = 0; i < batch; ++i)
+        std::memcpy(n.data<float>() + i * row, t->data<float>() + idx[i] * row, sizeof(float) * row);
+      *t = n;
+    }
+  }
+  if (!self_key_add.empty()) {
+    std::vector<float> n(self_key_add.size());
+    for (int64_t i = 0; i < batch; ++i)
+      std::memcpy(n.data() + i * capacity, self_key_add.data() + idx[i] * capacity, sizeof(float) * capacity);
+    self_key_add = std::move(n);
+  }
+}
+
+Decoder::Decoder(const std::string& m, WeightStore& ws, const Config& c, Tensor word_embeddings,
+                 quant::QuantPlan& plan)
+    : c_(c), word_(std::move(word_embeddings)) {
+  pos_ = ws.take(m + ".position_embeddings.weight", {c.max_position_embeddings, c.hidden_size});
+  ngram_emb_ = ws.take(m + ".ngram_embeddings.weight", {c.ngram, c.hidden_size});
+  auto act = kernels::activation_from_name(c.activation);
+  // named_modules() order: layers (self_attn, [cross_attn], feed_forward), then embeddings_layer_norm.
+  for (int64_t i = 0; i < c.num_decoder_layers; ++i) {
+    std::string p = m + ".layers." + std::to_string(i);
+    Layer l;
+    l.self = NgramSelfAttention(p + ".self_attn", ws, c, plan);
+    l.self_norm = Norm::load(p + ".self_attn_layer_norm", ws, c.hidden_size, c.layer_norm_eps);
+    if (c.add_cross_attention) {
+      l.cross = Attention(p + ".cross_attn", ws, c.hidden_size, c.num_decoder_heads, plan);
+      l.cross_norm = Norm::load(p + ".cross_attn_layer_norm", ws, c.hidden_size, c.layer_norm_eps);
+    }
+    l.ffn = FeedForward(p + ".feed_forward", ws, c.hidden_size, c.decoder_ffn_dim, act, plan);
+    l.ffn_norm = Norm::load(p + ".feed_forward_layer_norm", ws, c.hidden_size, c.layer_norm_eps);
+    layers_.push_back(std::move(l));
+  }
+  emb_norm_ = Norm::load(m + ".embeddings_layer_norm", ws, c.hidden_size, c.layer_norm_eps);
+}
+
+void Decoder::prepare() {
+  for (auto& l : layers_) {
+    l.self.prepare();
+    if (c_.add_cross_attention) l.cross.prepare();
+    l.ffn.prepare();
+  }
+}
+
+void Decoder::check_position(int64_t last_index) const {
+  // The predicting streams read position (index + 2); transformers indexes past the table beyond that.
+  check(c_.pad_token_id + last_index + 2 < c_.max_position_embeddings,
+        "ProphetNet decoder: {} tokens, the position table ({} rows, padding index {}) allows at most {}",
+        last_index + 1, c_.max_position_embeddings, c_.pad_token_id,
+        c_.max_position_embeddings - c_.pad_token_id - 2);
+}
+
+Decoder::Output Decoder::forward(const std::vector<int64_t>& ids, int64_t B, int64_t T,
+                                 const std::vector<int64_t>& mask, const Tensor& enc,
+                                 const std::vector<int64_t>& enc_mask, RelPosMode mode, DecoderCache* cache) {
+  check(T >= 1, "ProphetNet decoder: empty input");
+  check_position(T - 1);
+  const int64_t H = c_.hidden_size, NG = c_.ngram, R = (1 + NG) * T;
+  Tensor words = embedding(word_, ids, {B, T}, "decoder input_ids");
+  Tensor x(DType::F32, {B, R, H});
+  const float *W = words.data<float>(), *P = pos_.data<float>(), *NE = ngram_emb_.data<float>();
+  float* X = x.data<float>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t pos = c_.pad_token_id + t + 1;
+      float* row = X + (b * R + t) * H;
+      for (int64_t i = 0; i < H; ++i) row[i] = W[(b * T + t) * H + i] + P[pos * H + i];
+      for (int64_t s = 0; s < NG; ++s) {
+        // ngram_embeddings[ngram - 1] for ngram in range(NG): stream 0 reads the last row.
+        const float* e = NE + ((s + NG - 1) % NG) * H;
+        float* r2 = X + (b * R + T + s * T + t) * H;
+        for (int64_t i = 0; i < H; ++i) r2[i] = e[i] + P[(pos + 1) * H + i];
+      }
+    }
+  emb_norm_.apply(x);
+  const bool use_enc = enc.defined() && c_.add_cross_attention;
+  std::vector<float> enc_add = enc_mask.empty() ? std::vector<float>{} : additive_key_mask(enc_mask);
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    auto& l = layers_[li];
+    Tensor a = l.self.forward(x, T, mask, mode, cache ? &cache->self[li] : nullptr);
+    l.self_norm.add_norm(a, x);
+    x = a;
+    if (use_enc) {
+      Attention::KV kv = cache ? cache->cross[li] : l.cross.project_kv(enc);
+      Tensor c = l.cross.forward(x, kv, enc_add);
+      l.cross_norm.add_norm(c, x);
+      x = c;
+    }
+    Tensor f = l.ffn.forward(x);
+    l.ffn_norm.add_norm(f, x);
+    x = f;
+  }
+  if (cache) {
+    cache->length = T;
+    if (!mask.empty()) {
+      cache->self_key_add.assign(B * cache->capacity, 0.0f);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t t = 0; t < T; ++t)
+          cache->self_key_add[b * cache->capacity + t] = (1.0f - static_cast<float>(mask[b * T + t])) * kMaskMin;
+    }
+  }
+  return {slice_rows(x, 0, T), slice_rows(x, T, NG * T)};
+}
+
+DecoderCache Decoder::new_cache(int64_t B, int64_t capacity, const Tensor& enc, const std::vector<int64_t>& enc_mask) {
+  DecoderCache c;
+  c.batch = B;
+  c.capacity = capacity;
+  const int64_t nh = c_.num_decoder_heads, d = c_.hidden_size / nh;
+  for (auto& l : layers_) {
+    c.self.push_back({Tensor(DType::F32, {B, nh, capacity, d}), Tensor(DType::F32, {B, nh, capacity, d})});
+    if (enc.defined() && c_.add_cross_attention) c.cross.push_back(l.cross.project_kv(enc));
+  }
+  if (!enc_mask.empty()) c.enc_key_add = additive_key_mask(enc_mask);
+  return c;
+}
+
+Tensor Decoder::step(const std::vector<int64_t>& ids, DecoderCache& cache) {
+  const int64_t B = cache.batch, H = c_.hidden_size, NG = c_.ngram, p = cache.length;
+  check(static_cast<int64_t>(ids.size()) == B, "ProphetNet decoder: {} step ids for batch {}", ids.size(), B);
+  check_position(p);
+  Tensor words = embedding(word_, ids, {B}, "decoder input_ids");
+  Tensor x(DType::F32, {B, 2, H});
+  const int64_t pos = c_.pad_token_id + p + 1;
+  const float *W = words.data<float>(), *P = pos_.data<float>(), *E = ngram_emb_.data<float>() + (NG - 1) * H;
+  float* X = x.data<float>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < H; ++i) {
+      X[(b * 2) * H + i] = W[b * H + i] + P[pos * H + i];
+      X[(b * 2 + 1) * H + i] = E[i] + P[(pos + 1) * H + i];
+    }
+  emb_norm_.apply(x);
+  const bool use_enc = !cache.cross.empty();
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    auto& l = layers_[li];
+    Tensor a = l.self.step(x, p, cache.self[li], cache.self_key_add);
+    l.self_norm.add_norm(a, x);
+    x = a;
+    if (use_enc) {
+      Tensor c = l.cross.forward(x, cache.cross[li], cache.enc_key_add);
+      l.cross_norm.add_norm(c, x);
+      x = c;
+    }
+    Tensor f = l.ffn.forward(x);
+    l.ffn_norm.add_norm(f, x);
+    x = f;
+  }
+  cache.length = p + 1;
+  return slice_rows(x, 1, 1).reshape({B, H});
+}
+
+}  // namespace qdq::models::prophetnet

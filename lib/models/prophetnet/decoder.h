@@ -1,0 +1,71 @@
+#pragma once
+// ProphetNetDecoder: a main stream (word + position embeddings) and `ngram`
+// predicting streams (ngram embedding + the next position's embedding) share
+// one LayerNorm and every layer: n-gram self-attention, cross-attention to the
+// encoder when given, feed-forward, each post-LN. The main stream feeds the
+// keys/values; predicting stream 0 gives the next-token logits.
+#include <string>
+#include <vector>
+
+#include "models/prophetnet/attention.h"
+#include "models/prophetnet/config.h"
+#include "models/prophetnet/feed_forward.h"
+#include "models/prophetnet/ngram_attention.h"
+
+namespace qdq::models::prophetnet {
+
+// Keys/values of a batch being decoded: main-stream self-attention keys per
+// layer (growing), cross-attention keys per layer (fixed).
+struct DecoderCache {
+  int64_t batch = 0, capacity = 0, length = 0;
+  std::vector<SelfKV> self;
+  std::vector<Attention::KV> cross;
+  std::vector<float> enc_key_add;   // [B*S] or empty
+  std::vector<float> self_key_add;  // [B*capacity] or empty (padded prompt positions)
+  // Row i of the batch takes the self-attention state of row idx[i]. The
+  // cross-attention state is left alone: callers reorder only among rows that
+  // share an encoder input (beams of one source).
+  void reorder(const std::vector<int64_t>& idx);
+};
+
+class Decoder {
+ public:
+  struct Output {
+    Tensor main;   // [B, T, H]
+    Tensor ngram;  // [B, ngram*T, H]
+  };
+  Decoder() = default;
+  // module: "prophetnet.decoder" (or "decoder.prophetnet.decoder").
+  Decoder(const std::string& module, WeightStore& ws, const Config& c, Tensor word_embeddings,
+          quant::QuantPlan& plan);
+
+  // Full forward over T tokens. ids/mask [B*T] (mask may be empty); enc [B, S, H] or undefined with
+  // enc_mask [B*S] or empty. With `cache` (from new_cache), it is filled for positions [0, T).
+  Output forward(const std::vector<int64_t>& ids, int64_t B, int64_t T, const std::vector<int64_t>& mask,
+                 const Tensor& enc, const std::vector<int64_t>& enc_mask, RelPosMode mode,
+                 DecoderCache* cache = nullptr);
+
+  DecoderCache new_cache(int64_t B, int64_t capacity, const Tensor& enc, const std::vector<int64_t>& enc_mask);
+  // One token per row at position index cache.length; returns predicting stream 0's hidden state [B, H].
+  Tensor step(const std::vector<int64_t>& ids, DecoderCache& cache);
+  void prepare();
+  const Config& config() const { return c_; }
+  bool has_cross_attention() const { return c_.add_cross_attention; }
+
+ private:
+  struct Layer {
+    NgramSelfAttention self;
+    Norm self_norm;
+    Attention cross;
+    Norm cross_norm;
+    FeedForward ffn;
+    Norm ffn_norm;
+  };
+  void check_position(int64_t last_index) const;
+  Config c_;
+  Tensor word_, pos_, ngram_emb_;
+  Norm emb_norm_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace qdq::models::prophetnet

@@ -1,0 +1,36 @@
+#pragma once
+// ProphetNetEncoder: word + learned position embeddings (positions 1..L, no
+// mask: right padding only), LayerNorm, then post-LN layers of self-attention
+// and feed-forward.
+#include <string>
+#include <vector>
+
+#include "models/prophetnet/attention.h"
+#include "models/prophetnet/config.h"
+#include "models/prophetnet/feed_forward.h"
+
+namespace qdq::models::prophetnet {
+
+class Encoder {
+ public:
+  // module: "prophetnet.encoder"; word_embeddings: the shared [V, H] table.
+  Encoder(const std::string& module, WeightStore& ws, const Config& c, Tensor word_embeddings,
+          quant::QuantPlan& plan);
+  // ids [B*L]; mask [B*L] or empty. Returns [B, L, H].
+  Tensor forward(const std::vector<int64_t>& ids, int64_t B, int64_t L, const std::vector<int64_t>& mask);
+  void prepare();
+
+ private:
+  struct Layer {
+    Attention attn;
+    Norm attn_norm;
+    FeedForward ffn;
+    Norm ffn_norm;
+  };
+  Config c_;
+  Tensor word_, pos_;
+  Norm emb_norm_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace qdq::models::prophetnet

@@ -1,0 +1,34 @@
+#include "models/prophetnet/feed_forward.h"
+
+#include "kernels/ops.h"
+
+namespace qdq::models::prophetnet {
+
+FeedForward::FeedForward(const std::string& m, WeightStore& ws, int64_t hidden, int64_t ffn, kernels::Activation act,
+                         quant::QuantPlan& plan)
+    : act_(act) {
+  in_ = layers::QuantLinear(m + ".intermediate", ws.take(m + ".intermediate.weight", {ffn, hidden}),
+                            ws.take(m + ".intermediate.bias", {ffn}), plan);
+  out_ = layers::QuantLinear(m + ".output", ws.take(m + ".output.weight", {hidden, ffn}),
+                             ws.take(m + ".output.bias", {hidden}), plan);
+}
+
+Tensor FeedForward::forward(const Tensor& x) { return out_.forward(in_.forward(x, act_)); }
+
+void FeedForward::prepare() {
+  in_.prepare();
+  out_.prepare();
+}
+
+Norm Norm::load(const std::string& m, WeightStore& ws, int64_t hidden, float eps) {
+  return {ws.take(m + ".weight", {hidden}), ws.take(m + ".bias", {hidden}), eps};
+}
+
+void Norm::add_norm(Tensor& x, const Tensor& residual) const {
+  kernels::add(x, residual);
+  kernels::layer_norm(x, gamma, beta, eps);
+}
+
+void Norm::apply(Tensor& x) const { kernels::layer_norm(x, gamma, beta, eps); }
+
+}  // namespace qdq::models::prophetnet

@@ -1,0 +1,70 @@
+#pragma once
+// ProphetNetForConditionalGeneration and ProphetNetForCausalLM as models::Model
+// (forward with Hugging Face's output names) and models::Generative.
+#include <memory>
+
+#include "models/model.h"
+#include "models/prophetnet/encoder.h"
+#include "models/prophetnet/generative.h"
+#include "models/prophetnet/lm_decoder.h"
+
+namespace qdq::models::prophetnet {
+
+class ForConditionalGeneration : public Model, public Generative {
+ public:
+  explicit ForConditionalGeneration(const Checkpoint& ckpt);
+  std::string arch() const override { return "ProphetNetForConditionalGeneration"; }
+  std::string family() const override { return "prophetnet"; }
+  TensorMap forward(const TensorMap& inputs) override;
+  void prepare() override;
+
+  bool is_encoder_decoder() const override { return true; }
+  int64_t vocab_size() const override { return c_.vocab_size; }
+  int64_t max_decoder_tokens() const override { return c_.max_position_embeddings - c_.pad_token_id - 2; }
+  const nlohmann::json& generation_defaults() const override { return gen_; }
+  std::unique_ptr<GenState> start(const std::vector<int64_t>& src, int64_t B, int64_t L,
+                                  const std::vector<int64_t>& src_mask, int64_t expand, int64_t capacity) override;
+  Tensor prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len) override;
+  Tensor step(GenState& st, const std::vector<int64_t>& tokens) override;
+  void set_ngram_relpos(RelPosMode m) override { mode_ = m; }
+
+ private:
+  Config c_;
+  nlohmann::json gen_;
+  std::unique_ptr<Encoder> enc_;
+  LmDecoder lm_;
+  RelPosMode mode_ = RelPosMode::HuggingFace;
+};
+
+class ForCausalLM : public Model, public Generative {
+ public:
+  explicit ForCausalLM(const Checkpoint& ckpt);
+  std::string arch() const override { return "ProphetNetForCausalLM"; }
+  std::string family() const override { return "prophetnet"; }
+  TensorMap forward(const TensorMap& inputs) override;
+  void prepare() override { lm_.prepare(); }
+
+  bool is_encoder_decoder() const override { return false; }
+  int64_t vocab_size() const override { return c_.vocab_size; }
+  int64_t max_decoder_tokens() const override { return c_.max_position_embeddings - c_.pad_token_id - 2; }
+  const nlohmann::json& generation_defaults() const override { return gen_; }
+  std::unique_ptr<GenState> start(const std::vector<int64_t>& src, int64_t B, int64_t L,
+                                  const std::vector<int64_t>& src_mask, int64_t expand, int64_t capacity) override;
+  Tensor prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len) override;
+  Tensor step(GenState& st, const std::vector<int64_t>& tokens) override { return lm_.step(st, tokens); }
+  void set_ngram_relpos(RelPosMode m) override { mode_ = m; }
+
+ private:
+  Config c_;
+  nlohmann::json gen_;
+  LmDecoder lm_;
+  RelPosMode mode_ = RelPosMode::HuggingFace;
+};
+
+// Stream 0 of predict logits [B, NG, T, V] as `logits` [B, T, V], streams 1.. as `logits_ngram`.
+void add_logits(TensorMap& out, const Tensor& predict_logits);
+// Repeats each of B rows `expand` times (repeat_interleave along dim 0).
+Tensor repeat_rows(const Tensor& x, int64_t expand);
+std::vector<int64_t> repeat_rows(const std::vector<int64_t>& v, int64_t B, int64_t expand);
+
+}  // namespace qdq::models::prophetnet

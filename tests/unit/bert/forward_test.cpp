@@ -1,0 +1,99 @@
+// Fixture tests: QDQBERT forward in fp32 and fake quant against the PyTorch
+// outputs recorded in tests/fixtures/qdqbert-*/ (tolerances from their meta.json).
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bert_util.h"
+#include "models/bert/task_model.h"
+#include "quant/amax_table.h"
+
+using namespace qdq;
+using namespace bert_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+TensorMap run(const std::string& dir, const std::string& amax = "") {
+  auto m = models::load_model(dir);
+  if (!amax.empty()) {
+    quant::apply_amax_table(m->quant_plan(), quant::load_amax_table(amax), amax);
+    m->quant_plan().set_mode(quant::QuantMode::FakeQuant);
+  }
+  m->prepare();
+  return m->forward(read_tensors_arg(dir + "/inputs.safetensors:test"));
+}
+
+void check_fp32(const std::string& dir, double atol, double rtol) {
+  TensorMap got = run(dir);
+  TensorMap want = read_safetensors(dir + "/outputs_fp32.safetensors");
+  CHECK(got.names.size() == want.names.size());
+  for (auto& n : want.names) {
+    CAPTURE(n);
+    REQUIRE(got.has(n));
+    CHECK(worst_excess(got.at(n), want.at(n), atol, rtol) <= 0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("qdqbert-seqcls fp32 matches PyTorch (atol 1e-4, rtol 1e-4 from README)") {
+  check_fp32(fixture("qdqbert-seqcls"), 1e-4, 1e-4);
+}
+
+TEST_CASE("qdqbert-qa-from-bert fp32 matches PyTorch (atol 5e-5, rtol 1e-4 from meta.json)") {
+  check_fp32(fixture("qdqbert-qa-from-bert"), 5e-5, 1e-4);
+}
+
+TEST_CASE("qdqbert-seqcls from pytorch_model.bin matches PyTorch (atol 1e-4, rtol 1e-4)") {
+  // A directory with only the .bin, so the loader cannot pick model.safetensors.
+  fs::path d = fs::temp_directory_path() / ("qdqrt-bert-bin-" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  const std::string src = fixture("qdqbert-seqcls");
+  for (const char* f : {"config.json", "pytorch_model.bin", "inputs.safetensors", "outputs_fp32.safetensors"})
+    fs::copy_file(src + "/" + f, d / f, fs::copy_options::overwrite_existing);
+  check_fp32(d.string(), 1e-4, 1e-4);
+  fs::remove_all(d);
+}
+
+TEST_CASE("quantizers are registered in named_modules() order") {
+  auto m = models::load_model(fixture("qdqbert-seqcls"));
+  auto meta = nlohmann::json::parse(std::ifstream(fixture("qdqbert-seqcls/meta.json")));
+  std::vector<std::string> want = meta["quantizers"].get<std::vector<std::string>>();
+  std::vector<std::string> got;
+  for (auto& q : m->quant_plan().all()) got.push_back(q->name());
+  CHECK(got == want);
+}
+
+// README: "at most frac of the elements may differ by more than 0.01, none by more than max_abs".
+TEST_CASE("fake quant with max amax matches PyTorch (bulk + max bound from meta.json)") {
+  for (const char* name : {"qdqbert-seqcls", "qdqbert-qa-from-bert"}) {
+    CAPTURE(name);
+    const std::string dir = fixture(name);
+    auto meta = nlohmann::json::parse(std::ifstream(dir + "/meta.json"));
+    auto per_output = meta["recommended_tolerance"]["fakequant"]["per_output"];
+    double bulk = meta["recommended_tolerance"]["fakequant"].value("bulk_atol", 0.01);
+    TensorMap got = run(dir, dir + "/amax_max.json");
+    TensorMap want = read_safetensors(dir + "/outputs_max.safetensors");
+    for (auto& n : want.names) {
+      CAPTURE(n);
+      REQUIRE(got.has(n));
+      double frac = per_output[n]["max_fraction_outside_bulk_atol"].get<double>(), max_abs = per_output[n]["max_abs"].get<double>();
+      CHECK(frac_above(got.at(n), want.at(n), bulk) <= frac);
+      CHECK(max_abs_diff(got.at(n), want.at(n)) <= max_abs);
+    }
+  }
+}
+
+// meta.json fakequant_sensitivity_max_amax: for this fixture no probe flipped a
+// rounding decision (worst 5e-6), so the outputs must agree far tighter than the bulk check.
+TEST_CASE("qdqbert-qa-from-bert fake quant (max) agrees within 1e-4 (measured flip sensitivity 5e-6)") {
+  const std::string dir = fixture("qdqbert-qa-from-bert");
+  TensorMap got = run(dir, dir + "/amax_max.json");
+  TensorMap want = read_safetensors(dir + "/outputs_max.safetensors");
+  for (auto& n : want.names) {
+    CAPTURE(n);
+    CHECK(max_abs_diff(got.at(n), want.at(n)) <= 1e-4);
+  }
+}

@@ -258,13 +258,18 @@ Value* Unpickler::rebuild_tensor(const std::vector<Value*>& a) {
   budget_ -= bytes;
   Tensor t(st.dtype, size);
   uint8_t* out = static_cast<uint8_t*>(t.raw());
-  std::vector<int64_t> idx(size.size(), 0);
+  // Odometer over the dims that are not 1, moving the source index incrementally.
+  std::vector<int64_t> dims, steps;
+  for (size_t i = 0; i < size.size(); ++i)
+    if (size[i] != 1) dims.push_back(size[i]), steps.push_back(stride[i]);
+  std::vector<int64_t> idx(dims.size(), 0);
+  int64_t src = 0;
   for (uint64_t k = 0; k < static_cast<uint64_t>(numel); ++k) {
-    int64_t src = 0;
-    for (size_t i = 0; i < size.size(); ++i) src += idx[i] * stride[i];
     std::memcpy(out + k * item, base + static_cast<uint64_t>(src) * item, item);
-    for (size_t i = size.size(); i-- > 0;) {
-      if (++idx[i] < size[i]) break;
+    for (size_t i = dims.size(); i-- > 0;) {
+      src += steps[i];
+      if (++idx[i] < dims[i]) break;
+      src -= dims[i] * steps[i];
       idx[i] = 0;
     }
   }

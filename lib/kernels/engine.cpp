@@ -6,14 +6,16 @@
 
 namespace qdq::kernels::detail {
 
+// Never destroyed: static primitive caches and long-lived Linears hold
+// objects tied to the engine, and static destruction order is unspecified.
 dnnl::engine& engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
+  static auto* e = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *e;
 }
 
 dnnl::stream& stream() {
-  static dnnl::stream s(engine());
-  return s;
+  static auto* s = new dnnl::stream(engine());
+  return *s;
 }
 
 bool eltwise_of(Activation act, dnnl::algorithm& alg, float& alpha, float& beta) {

@@ -14,6 +14,7 @@ QuantLinear::QuantLinear(const std::string& module, Tensor weight, Tensor bias, 
   check(weight_.ndim() == 2, "{}: weight must be 2-D, got {}", module, shape_str(weight_.shape()));
   in_q_ = &plan.add(module + "._input_quantizer", quant::input_desc());
   w_q_ = &plan.add(module + "._weight_quantizer", quant::weight_desc());
+  w_q_->set_channels(weight_.dim(0));  // per output channel (axis 0)
 }
 
 void QuantLinear::prepare() {
@@ -45,7 +46,8 @@ void QuantLinear::prepare() {
 
 Tensor QuantLinear::forward(const Tensor& x, kernels::Activation act) {
   if (!prepared_ || in_q_->mode() != in_mode_ || w_q_->mode() != w_mode_) prepare();
-  if (int8_.defined()) return int8_.forward(x, act);
+  if (int8_.defined())  // x may already be quantized with int8_kernel().input_scale()
+    return x.dtype() == DType::F32 ? int8_.forward(x, act) : int8_.forward_quantized(x, act);
 
   // pytorch_quantization calls the weight quantizer on every forward; in
   // calibration that means the calibrator sees the weight once per batch.

@@ -19,7 +19,8 @@ class QuantLinear {
   // weight [out, in], bias [out] or undefined. Registers both quantizers in plan.
   QuantLinear(const std::string& module, Tensor weight, Tensor bias, quant::QuantPlan& plan);
 
-  // x is never modified (fake quant works on a copy). Re-prepares by itself
+  // x is never modified (fake quant works on a copy). In int8 mode x may also
+  // be I8/U8, quantized with int8_kernel().input_scale(). Re-prepares by itself
   // when a quantizer's mode changed since the last prepare().
   Tensor forward(const Tensor& x, kernels::Activation act = kernels::Activation::None);
   void prepare();

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "io/safetensors.h"
 #include "quant/tensor_quantizer.h"
 
 namespace qdq::quant {
@@ -14,11 +15,24 @@ using AmaxTable = std::map<std::string, std::vector<float>>;
 
 // By extension: .json, or .safetensors (a state dict; other keys are ignored).
 AmaxTable load_amax_table(const std::string& path);
+// The JSON form from text: {name: number | [number, ...]}; numbers parsed as
+// double and rounded to float32. Error "<what>: ..." for anything else.
+AmaxTable parse_amax_json(const std::string& text, const std::string& what);
+// JSON text in plan order (then any other names), each float as the shortest
+// decimal that reads back to the same float32. Error for a NaN / Inf value.
+std::string amax_json_text(const AmaxTable& t, const QuantPlan* plan);
+// The state-dict form: "<name>._amax" F32, shape [] for one value, [n, 1] for a list.
+TensorMap amax_state_dict(const AmaxTable& t);
 void save_amax_table(const std::string& path, const AmaxTable& t, const QuantPlan& plan);
 // The table of a calibrated / loaded plan.
 AmaxTable amax_table_of(const QuantPlan& plan);
-// Sets every quantizer's amax. Error "<path>: ..." for a missing quantizer, a
-// zero, negative or NaN amax, or a per-channel list of the wrong length.
+// Sets every quantizer's amax. Error "<path>: ..." for a quantizer missing from
+// the table, a negative, NaN or infinite amax, a zero per-tensor amax (a
+// per-channel list may hold zeros: an all-zero weight row quantizes to 0 in
+// pytorch_quantization too, but not only zeros), more than one value for a
+// per-tensor quantizer, or a list whose length differs from the quantizer's
+// channels() when that is known. Names in the table that the model lacks only
+// get a warning (a table made for a larger head or a sibling class still applies).
 void apply_amax_table(QuantPlan& plan, const AmaxTable& t, const std::string& path);
 
 }  // namespace qdq::quant

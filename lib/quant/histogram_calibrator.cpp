@@ -96,25 +96,30 @@ float compute_amax_mse(const std::vector<int64_t>& hist, const std::vector<float
                        bool is_unsigned, int stride, int start_bin) {
   check(stride >= 1 && start_bin >= 0, "mse: bad stride {} / start_bin {}", stride, start_bin);
   check(edges.size() == hist.size() + 1, "mse: {} bin edges for {} bins", edges.size(), hist.size());
-  const size_t nc = hist.size();
-  std::vector<float> counts(nc), centers(nc), terms(nc);
-  for (size_t k = 0; k < nc; ++k) {
+  const int64_t nc = static_cast<int64_t>(hist.size());
+  std::vector<float> counts(nc), centers(nc), terms(nc, 0.0f);
+  std::vector<int64_t> nz_prefix(nc + 1, 0), nz;
+  for (int64_t k = 0; k < nc; ++k) {
     counts[k] = static_cast<float>(hist[k]);
     centers[k] = (edges[k + 1] + edges[k]) / 2.0f;
+    nz_prefix[k + 1] = nz_prefix[k] + (hist[k] != 0);
+    if (hist[k] != 0) nz.push_back(k);
   }
   // fake_tensor_quant's functional default is narrow_range=True.
   const QuantBounds b = quant_bounds(num_bits, is_unsigned, true);
   int64_t best = -1;
   float best_mse = 0.0f;
-  for (size_t i = start_bin; i < nc; i += stride) {
+  for (int64_t i = start_bin; i < nc; i += stride) {
     const float scale = quant_scale(centers[i], b.max_bound);
-    for (size_t k = 0; k < nc; ++k) {
+    // Empty bins contribute exact zeros (finite error times 0), so only the others are computed.
+    for (int64_t k : nz) {
       const float d = dequant_code(quant_code(centers[k], scale, b), scale) - centers[k];
       terms[k] = d * d * counts[k];
     }
-    const float mse = tn::sum(terms) / static_cast<float>(nc);  // torch mean on CPU: sum, then divide
+    // torch's mean on the CPU: the cascade sum, then a float32 division.
+    const float mse = tn::sum(terms.data(), nc, nz_prefix.data()) / static_cast<float>(nc);
     if (best < 0 || (!std::isnan(best_mse) && (std::isnan(mse) || mse < best_mse))) {  // np.argmin: first min, NaN wins
-      best = static_cast<int64_t>(i);
+      best = i;
       best_mse = mse;
     }
   }
@@ -133,51 +138,70 @@ float compute_amax_entropy(const std::vector<int64_t>& hist, const std::vector<f
   const int nbins = 1 << (num_bits - 1 + (is_unsigned ? 1 : 0));
   std::vector<int64_t> tail(len + 1, 0);  // tail[i] = sum(bins[i:])
   for (int64_t k = len - 1; k >= 0; --k) tail[k] = tail[k + 1] + bins[k];
+  std::vector<int64_t> nz, nz_prefix(len + 2, 0);
+  for (int64_t k = 0; k < len; ++k) {
+    if (bins[k] != 0) nz.push_back(k);
+    nz_prefix[k + 1] = nz_prefix[k] + (bins[k] != 0);
+  }
+  nz_prefix[len + 1] = nz_prefix[len];
+  const double total = static_cast<double>(tail[0]);  // integer sums: exact in any order
 
-  std::vector<double> space(nbins + 1), mass(nbins), p, q;
-  std::vector<int64_t> cnt(nbins);
-  std::vector<int> group;
+  // Only non-empty bins (and the last, which takes the tail) carry mass; the
+  // buffers hold zeros elsewhere, so the pairwise sums skip all-zero blocks exactly.
+  std::vector<double> space(nbins + 1), mass(nbins), q(len, 0.0), r(len, 0.0);
+  std::vector<int64_t> cnt(nbins), rprefix(len + 1);
   int64_t best = -1;
   double best_div = 0.0;
   for (int64_t i = start_bin; i <= len; i += stride) {
-    // np.digitize(range(i), np.linspace(0, i, nbins + 1)) - 1, in float64.
+    // np.digitize(x, np.linspace(0, i, nbins + 1)) - 1 in float64: the edges <= x, minus one.
     const double step = static_cast<double>(i) / nbins;
     for (int k = 0; k <= nbins; ++k) space[k] = static_cast<double>(k) * step;
     space[nbins] = static_cast<double>(i);
-    group.assign(i, 0);
-    int g = 0;
-    for (int64_t x = 0; x < i; ++x) {
-      while (g + 1 <= nbins && space[g + 1] <= static_cast<double>(x)) ++g;
-      group[x] = g;  // number of edges <= x, minus one
-    }
+    auto group_of = [&](int64_t x) {
+      const double xd = static_cast<double>(x);
+      int g = static_cast<int>(std::min<double>(nbins - 1, std::floor(xd / step)));
+      while (g > 0 && space[g] > xd) --g;
+      while (g + 1 < nbins && space[g + 1] <= xd) ++g;
+      return g;
+    };
+    const int64_t n_nz = nz_prefix[i];  // non-empty bins below i: nz[0 .. n_nz)
     std::fill(mass.begin(), mass.end(), 0.0);
     std::fill(cnt.begin(), cnt.end(), 0);
-    for (int64_t x = 0; x < i; ++x)
-      if (bins[x] != 0) {
-        mass[group[x]] += static_cast<double>(bins[x]);
-        ++cnt[group[x]];
-      }
+    for (int64_t t = 0; t < n_nz; ++t) {
+      const int g = group_of(nz[t]);
+      mass[g] += static_cast<double>(bins[nz[t]]);
+      ++cnt[g];
+    }
     for (int k = 0; k < nbins; ++k)
       if (cnt[k]) mass[k] /= static_cast<double>(cnt[k]);
-    p.assign(i, 0.0);
-    q.assign(i, 0.0);
-    for (int64_t x = 0; x < i; ++x) {
-      p[x] = static_cast<double>(bins[x]);
-      if (bins[x] != 0) q[x] = mass[group[x]];
+    for (int64_t t = 0; t < n_nz; ++t) q[nz[t]] = mass[group_of(nz[t])];
+    const double qs = tn::np_sum(q.data(), i, nz_prefix.data());
+    // scipy.stats.entropy(p, q): p = bins[:i] with the tail added to the last; both normalised; sum of rel_entr.
+    auto rel_entr = [](double pk, double qk) {
+      if (std::isnan(pk) || std::isnan(qk)) return std::numeric_limits<double>::quiet_NaN();
+      if (pk > 0 && qk > 0) return pk * std::log(pk / qk);
+      if (pk == 0 && qk >= 0) return 0.0;
+      return std::numeric_limits<double>::infinity();
+    };
+    for (int64_t t = 0; t < n_nz; ++t) {
+      const int64_t x = nz[t];
+      double pv = static_cast<double>(bins[x]);
+      if (x == i - 1) pv += static_cast<double>(tail[i]);
+      r[x] = rel_entr(pv / total, q[x] / qs);
     }
-    p[i - 1] += static_cast<double>(tail[i]);
-    // scipy.stats.entropy(p, q): both normalised by np.sum, then sum of rel_entr.
-    const double ps = tn::np_sum(p.data(), i), qs = tn::np_sum(q.data(), i);
-    for (int64_t x = 0; x < i; ++x) {
-      const double pk = p[x] / ps, qk = q[x] / qs;
-      double r;
-      if (std::isnan(pk) || std::isnan(qk)) r = std::numeric_limits<double>::quiet_NaN();
-      else if (pk > 0 && qk > 0) r = pk * std::log(pk / qk);
-      else if (pk == 0 && qk >= 0) r = 0.0;
-      else r = std::numeric_limits<double>::infinity();
-      p[x] = r;
+    const double last_p = static_cast<double>(bins[i - 1] + tail[i]);
+    const bool last_extra = bins[i - 1] == 0 && last_p != 0.0;
+    if (last_extra) r[i - 1] = rel_entr(last_p / total, 0.0 / qs);
+    // r may be non-zero at non-empty bins and at i - 1.
+    const int64_t* rp = nz_prefix.data();
+    if (last_extra) {
+      std::copy(nz_prefix.begin(), nz_prefix.begin() + i + 1, rprefix.begin());
+      rprefix[i] += 1;
+      rp = rprefix.data();
     }
-    const double div = tn::np_sum(p.data(), i);
+    const double div = tn::np_sum(r.data(), i, rp);
+    for (int64_t t = 0; t < n_nz; ++t) q[nz[t]] = r[nz[t]] = 0.0;
+    if (last_extra) r[i - 1] = 0.0;
     // Last argmin (a NaN counts as the minimum, as np.argmin has it).
     if (best < 0 || std::isnan(div) || (!std::isnan(best_div) && div <= best_div)) {
       if (!(best >= 0 && std::isnan(best_div) && !std::isnan(div))) {

@@ -40,6 +40,11 @@ TensorQuantizer* QuantPlan::find(const std::string& name) {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
+const TensorQuantizer* QuantPlan::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
 void QuantPlan::set_mode(QuantMode m) {
   for (auto& q : all_) q->set_mode(m);
 }

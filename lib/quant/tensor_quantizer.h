@@ -44,6 +44,10 @@ class TensorQuantizer {
   // place. Disabled / Int8: x unchanged (int8 kernels read amax() themselves).
   void apply(Tensor& x);
 
+  // Channels along desc().axis when the model knows them (0: unknown); amax tables are checked against it.
+  int64_t channels() const { return channels_; }
+  void set_channels(int64_t n) { channels_ = n; }
+
   Calibrator* calibrator() { return calib_.get(); }
   void set_calibrator(std::unique_ptr<Calibrator> c);
 
@@ -52,6 +56,7 @@ class TensorQuantizer {
   QuantDescriptor desc_;
   QuantMode mode_ = QuantMode::Disabled;
   std::vector<float> amax_;
+  int64_t channels_ = 0;
   std::unique_ptr<Calibrator> calib_;
 };
 
@@ -60,6 +65,7 @@ class QuantPlan {
  public:
   TensorQuantizer& add(const std::string& name, QuantDescriptor desc);
   TensorQuantizer* find(const std::string& name);
+  const TensorQuantizer* find(const std::string& name) const;
   const std::vector<std::unique_ptr<TensorQuantizer>>& all() const { return all_; }
   void set_mode(QuantMode m);
   bool empty() const { return all_.empty(); }

@@ -83,20 +83,17 @@ void histc_add(const float* x, int64_t n, int64_t bins, double min, double max, 
   }
 }
 
-float sum(const std::vector<float>& v, int lanes) {
-  using Vec = std::array<float, 16>;
-  const int64_t n = static_cast<int64_t>(v.size());
+float sum(const float* v, int64_t n, const int64_t* nz_prefix, int lanes) {
+  constexpr int kMax = 16, ilp = 4, levels = 4;
+  check(lanes >= 1 && lanes <= kMax, "sum: {} lanes", lanes);
+  // Skipping a block that holds only zeros is exact: x + 0 == x for every accumulator here.
+  auto any = [&](int64_t lo, int64_t hi) { return !nz_prefix || nz_prefix[hi] > nz_prefix[lo]; };
   const int64_t vec_size = n / lanes;
-  auto load = [&](int64_t vi) {
-    Vec r{};
-    for (int l = 0; l < lanes; ++l) r[l] = v[vi * lanes + l];
-    return r;
-  };
-  auto add = [&](Vec& a, const Vec& b) {
-    for (int l = 0; l < lanes; ++l) a[l] += b[l];
+  auto add_vec = [&](float* acc, int64_t vi) {
+    const float* p = v + vi * lanes;
+    for (int l = 0; l < lanes; ++l) acc[l] += p[l];
   };
   // row_sum: the vectors as rows of 4 (ILP), multi_row_sum over the rows with 4 cascade levels.
-  constexpr int ilp = 4, levels = 4;
   const int64_t rows = vec_size / ilp;
   int64_t ceil_log2 = 1;
   if (rows > 2) {
@@ -105,51 +102,65 @@ float sum(const std::vector<float>& v, int lanes) {
   }
   const int64_t level_power = std::max<int64_t>(4, ceil_log2 / levels);
   const int64_t level_step = int64_t{1} << level_power, level_mask = level_step - 1;
-  Vec acc[levels][ilp] = {};
+  float acc[levels][ilp][kMax] = {};
+  const int64_t row_len = static_cast<int64_t>(ilp) * lanes;
+  auto add_row = [&](int64_t r) {
+    if (!any(r * row_len, (r + 1) * row_len)) return;
+    for (int k = 0; k < ilp; ++k) add_vec(acc[0][k], r * ilp + k);
+  };
   int64_t i = 0;
   for (; i + level_step <= rows;) {
-    for (int64_t j = 0; j < level_step; ++j, ++i)
-      for (int k = 0; k < ilp; ++k) add(acc[0][k], load(i * ilp + k));
+    if (any(i * row_len, (i + level_step) * row_len))
+      for (int64_t j = 0; j < level_step; ++j) add_row(i + j);
+    i += level_step;
     for (int j = 1; j < levels; ++j) {
-      for (int k = 0; k < ilp; ++k) {
-        add(acc[j][k], acc[j - 1][k]);
-        acc[j - 1][k] = Vec{};
-      }
+      for (int k = 0; k < ilp; ++k)
+        for (int l = 0; l < lanes; ++l) {
+          acc[j][k][l] += acc[j - 1][k][l];
+          acc[j - 1][k][l] = 0.0f;
+        }
       if ((i & (level_mask << (j * level_power))) != 0) break;
     }
   }
-  for (; i < rows; ++i)
-    for (int k = 0; k < ilp; ++k) add(acc[0][k], load(i * ilp + k));
+  for (; i < rows; ++i) add_row(i);
   for (int j = 1; j < levels; ++j)
-    for (int k = 0; k < ilp; ++k) add(acc[0][k], acc[j][k]);
-  Vec part = acc[0][0];
-  for (int64_t r = rows * ilp; r < vec_size; ++r) add(part, load(r));
-  for (int k = 1; k < ilp; ++k) add(part, acc[0][k]);
+    for (int k = 0; k < ilp; ++k)
+      for (int l = 0; l < lanes; ++l) acc[0][k][l] += acc[j][k][l];
+  float* part = acc[0][0];
+  for (int64_t r = rows * ilp; r < vec_size; ++r) add_vec(part, r);
+  for (int k = 1; k < ilp; ++k)
+    for (int l = 0; l < lanes; ++l) part[l] += acc[0][k][l];
   float final_acc = 0.0f;
   for (int64_t k = vec_size * lanes; k < n; ++k) final_acc += v[k];
   for (int l = 0; l < lanes; ++l) final_acc += part[l];
   return final_acc;
 }
 
-double np_sum(const double* a, int64_t n) {
+namespace {
+double np_sum_rec(const double* a, int64_t off, int64_t n, const int64_t* nz) {
+  if (nz && nz[off + n] == nz[off]) return 0.0;  // all zeros: exact shortcut
+  const double* p = a + off;
   if (n < 8) {
     double res = 0.0;
-    for (int64_t i = 0; i < n; ++i) res += a[i];
+    for (int64_t i = 0; i < n; ++i) res += p[i];
     return res;
   }
   if (n <= 128) {
     double r[8];
-    for (int k = 0; k < 8; ++k) r[k] = a[k];
+    for (int k = 0; k < 8; ++k) r[k] = p[k];
     int64_t i = 8;
     for (; i < n - (n % 8); i += 8)
-      for (int k = 0; k < 8; ++k) r[k] += a[i + k];
+      for (int k = 0; k < 8; ++k) r[k] += p[i + k];
     double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += a[i];
+    for (; i < n; ++i) res += p[i];
     return res;
   }
   int64_t n2 = n / 2;
   n2 -= n2 % 8;
-  return np_sum(a, n2) + np_sum(a + n2, n - n2);
+  return np_sum_rec(a, off, n2, nz) + np_sum_rec(a, off + n2, n - n2, nz);
 }
+}  // namespace
+
+double np_sum(const double* a, int64_t n, const int64_t* nz_prefix) { return np_sum_rec(a, 0, n, nz_prefix); }
 
 }  // namespace qdq::quant::torchnum

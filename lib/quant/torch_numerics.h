@@ -22,8 +22,11 @@ std::vector<float> arange0(float end, float step, int lanes = kVecLanes);
 void histc_add(const float* x, int64_t n, int64_t bins, double min, double max, std::vector<int64_t>& counts,
                int lanes = kVecLanes);
 // torch.sum of a contiguous float32 vector on the CPU (cascade_sum: per-lane 4-way ILP, 4 levels).
-float sum(const std::vector<float>& v, int lanes = kVecLanes);
-// np.sum of a contiguous float64 vector (pairwise summation, blocks of 8 under 128).
-double np_sum(const double* a, int64_t n);
+// nz_prefix (optional, n + 1 entries): nz_prefix[k] = how many of v[0..k) may be non-zero;
+// all-zero blocks are then skipped (exactly: adding +0 changes no partial sum).
+float sum(const float* v, int64_t n, const int64_t* nz_prefix = nullptr, int lanes = kVecLanes);
+inline float sum(const std::vector<float>& v) { return sum(v.data(), static_cast<int64_t>(v.size())); }
+// np.sum of a contiguous float64 vector (pairwise summation, blocks of 8 under 128); nz_prefix as above.
+double np_sum(const double* a, int64_t n, const int64_t* nz_prefix = nullptr);
 
 }  // namespace qdq::quant::torchnum

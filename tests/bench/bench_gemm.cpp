@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
     report(M, K, N, "qdqrt_int8_f32in", best_ms(reps, [&] { q.forward(x); }));
     Tensor xq = kernels::quantize_s8(x, q.input_scale());
     report(M, K, N, "qdqrt_int8_s8in", best_ms(reps, [&] { q.forward_quantized(xq); }));
+    report(M, K, N, "qdqrt_int8_s8in_s8out", best_ms(reps, [&] { q.forward_requantized(xq, kernels::Activation::None, 10.0f); }));
     kernels::Int8Linear qu(w, b, w_amax, 4.0f, /*x_unsigned=*/true);
     Tensor xu = kernels::quantize_u8(x, qu.input_scale());
     report(M, K, N, "qdqrt_int8_u8in", best_ms(reps, [&] { qu.forward_quantized(xu); }));

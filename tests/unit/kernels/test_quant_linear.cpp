@@ -33,6 +33,7 @@ TEST_CASE("QuantLinear registers its quantizers and runs every mode") {
   CHECK(plan.all()[0]->name() == "bert.encoder.layer.0.intermediate.dense._input_quantizer");
   CHECK(plan.all()[1]->name() == "bert.encoder.layer.0.intermediate.dense._weight_quantizer");
   CHECK(lin.weight_quantizer().desc().axis == 0);
+  CHECK(lin.weight_quantizer().channels() == N);
   CHECK(!lin.input_quantizer().desc().axis.has_value());
 
   Tensor x = ref::randn({5, K}, 52);
@@ -85,4 +86,18 @@ TEST_CASE("QuantLinear int8 without amax is an error") {
   layers::QuantLinear lin("m", ref::randn({8, 8}, 60), Tensor(), plan);
   plan.set_mode(QuantMode::Int8);
   CHECK_THROWS_AS(lin.prepare(), Error);
+}
+
+TEST_CASE("QuantLinear int8 accepts pre-quantized input") {
+  quant::QuantPlan plan;
+  Tensor w = ref::randn({16, 32}, 61), b = ref::randn({16}, 62), x = ref::randn({4, 32}, 63);
+  layers::QuantLinear lin("m", w, b, plan);
+  lin.input_quantizer().set_amax({2.0f});
+  lin.weight_quantizer().set_amax({1.5f});
+  plan.set_mode(QuantMode::Int8);
+  lin.prepare();
+  REQUIRE(lin.is_int8());
+  Tensor y = lin.forward(x);
+  Tensor y2 = lin.forward(kernels::quantize_s8(x, lin.int8_kernel().input_scale()));
+  for (int64_t i = 0; i < y.numel(); ++i) CHECK(y.data<float>()[i] == y2.data<float>()[i]);
 }

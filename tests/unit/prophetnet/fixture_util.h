@@ -2,6 +2,8 @@
 // Fixture access and tolerance checks for the ProphetNet tests.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>

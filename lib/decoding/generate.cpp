@@ -1,0 +1,156 @@
+#include "decoding/generate.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "core/error.h"
+#include "decoding/beam_search.h"
+#include "decoding/logits_process.h"
+#include "decoding/sampler.h"
+
+namespace qdq::decoding {
+
+int64_t effective_max_length(const Options& o, int64_t prefix_len) {
+  return o.max_new_tokens ? *o.max_new_tokens + prefix_len : o.max_length;
+}
+
+int64_t effective_min_length(const Options& o, int64_t prefix_len) {
+  int64_t m = o.min_length;
+  if (o.min_new_tokens) m = std::max(m, *o.min_new_tokens + prefix_len);
+  return m;
+}
+
+Tensor to_sequences(const std::vector<Hypothesis>& hyps, int64_t width, int64_t pad_id) {
+  Tensor t(DType::I64, {static_cast<int64_t>(hyps.size()), width});
+  int64_t* p = t.data<int64_t>();
+  std::fill(p, p + t.numel(), pad_id);
+  for (size_t i = 0; i < hyps.size(); ++i)
+    std::copy_n(hyps[i].tokens.begin(), std::min<int64_t>(width, hyps[i].tokens.size()), p + i * width);
+  return t;
+}
+
+namespace {
+
+struct Setup {
+  int64_t prefix_len, max_len, min_len;
+  std::vector<int64_t> prefix;  // [B * prefix_len]
+};
+
+Setup setup(models::Generative& m, const Request& r, const Options& o) {
+  check(r.B >= 1 && r.L >= 1 && static_cast<int64_t>(r.src.size()) == r.B * r.L, "generate: empty or ragged input");
+  Setup s;
+  if (m.is_encoder_decoder()) {
+    check(o.decoder_start_token_id >= 0, "generate: no decoder_start_token_id (generation_config.json / config.json)");
+    s.prefix_len = 1;
+    s.prefix.assign(r.B, o.decoder_start_token_id);
+  } else {
+    for (int64_t v : r.mask) check(v == 1, "generate: causal LM prompts of one batch must be unpadded");
+    s.prefix_len = r.L;
+    s.prefix = r.src;
+  }
+  s.max_len = effective_max_length(o, s.prefix_len);
+  s.min_len = effective_min_length(o, s.prefix_len);
+  check(s.max_len > s.prefix_len, "generate: max_length {} leaves no room after the {} decoder input tokens",
+        s.max_len, s.prefix_len);
+  check(s.max_len <= m.max_decoder_tokens(),
+        "generate: max_length {} exceeds the decoder position table ({} tokens)", s.max_len, m.max_decoder_tokens());
+  return s;
+}
+
+std::vector<std::vector<int64_t>> expand_prefix(const Setup& s, int64_t B, int64_t expand) {
+  std::vector<std::vector<int64_t>> seqs;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t e = 0; e < expand; ++e)
+      seqs.emplace_back(s.prefix.begin() + b * s.prefix_len, s.prefix.begin() + (b + 1) * s.prefix_len);
+  return seqs;
+}
+
+std::vector<int64_t> flat(const std::vector<std::vector<int64_t>>& seqs) {
+  std::vector<int64_t> f;
+  for (auto& s : seqs) f.insert(f.end(), s.begin(), s.end());
+  return f;
+}
+
+Result greedy_or_sample(models::Generative& m, const Request& r, const Options& o, const TokenCallback& cb,
+                        std::vector<Tensor>* step_scores) {
+  Setup s = setup(m, r, o);
+  const int64_t expand = o.do_sample ? o.num_return_sequences : 1, rows = r.B * expand, V = m.vocab_size();
+  auto seqs = expand_prefix(s, r.B, expand);
+  std::vector<RowSampler> samplers;
+  if (o.do_sample)
+    for (int64_t i = 0; i < rows; ++i) samplers.emplace_back(o.seed, static_cast<uint64_t>(r.first_index * expand + i));
+  auto st = m.start(r.src, r.B, r.L, r.mask, expand, s.max_len);
+  Tensor logits = m.prefill(*st, flat(seqs), s.prefix_len);
+  std::vector<char> unfinished(rows, 1);
+  int64_t cur = s.prefix_len;
+  std::vector<int64_t> tokens(rows);
+  while (true) {
+    check(logits.dim(0) == rows && logits.dim(1) == V, "generate: model returned logits {}", shape_str(logits.shape()));
+    for (int64_t i = 0; i < rows; ++i) {
+      float* sc = logits.data<float>() + i * V;
+      repetition_penalty(sc, seqs[i], o.repetition_penalty);
+      no_repeat_ngram(sc, seqs[i], o.no_repeat_ngram_size);
+      min_length(sc, cur, s.min_len, o.eos_token_id);
+      if (o.do_sample) {
+        temperature(sc, V, o.temperature);
+        top_k(sc, V, o.top_k);
+        top_p(sc, V, o.top_p);
+      }
+    }
+    if (step_scores) step_scores->push_back(logits.clone());
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* sc = logits.data<float>() + i * V;
+      int64_t t = o.do_sample ? samplers[i].sample(sc, V) : argmax(sc, V);
+      if (o.eos_token_id >= 0 && !unfinished[i]) t = o.pad_token_id;
+      tokens[i] = t;
+      if (cb && unfinished[i]) cb(i, t);
+      seqs[i].push_back(t);
+      if (t == o.eos_token_id) unfinished[i] = 0;
+    }
+    ++cur;
+    if (cur >= s.max_len || std::none_of(unfinished.begin(), unfinished.end(), [](char u) { return u; })) break;
+    logits = m.step(*st, tokens);
+  }
+  Result res;
+  res.width = cur;
+  for (auto& q : seqs) {
+    Hypothesis h;
+    // Drop the padding HF appends to rows that finished before the batch did.
+    size_t n = q.size();
+    for (size_t k = s.prefix_len; k < q.size(); ++k)
+      if (q[k] == o.eos_token_id) {
+        n = k + 1;
+        break;
+      }
+    h.tokens.assign(q.begin(), q.begin() + n);
+    res.hyps.push_back(std::move(h));
+  }
+  return res;
+}
+
+}  // namespace
+
+Result generate(models::Generative& m, const Request& r, const Options& o, const TokenCallback& cb,
+                std::vector<Tensor>* step_scores) {
+  validate(o, m.vocab_size());
+  if (o.num_beams > 1) {
+    Setup s = setup(m, r, o);
+    BeamSearch bs(o, r.B, s.max_len, s.min_len, s.prefix_len);
+    auto seqs = expand_prefix(s, r.B, o.num_beams);
+    auto st = m.start(r.src, r.B, r.L, r.mask, o.num_beams, s.max_len);
+    Tensor logits = m.prefill(*st, flat(seqs), s.prefix_len);
+    while (true) {
+      auto reorder = bs.advance(logits, seqs);
+      if (bs.finished()) break;
+      m.reorder(*st, reorder);
+      std::vector<int64_t> last;
+      for (auto& q : seqs) last.push_back(q.back());
+      logits = m.step(*st, last);
+    }
+    return bs.finalize(seqs);
+  }
+  return greedy_or_sample(m, r, o, cb, step_scores);
+}
+
+}  // namespace qdq::decoding

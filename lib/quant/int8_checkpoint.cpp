@@ -1,0 +1,166 @@
+#include "quant/int8_checkpoint.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/log.h"
+#include "io/atomic_file.h"
+
+namespace qdq::quant {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kFormatKey = "qdqrt.quantized";
+const char* kVersion = "1";
+
+bool ends_with(const std::string& s, const std::string& suf) {
+  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+// Name variants with the "bert." prefix added or removed.
+std::vector<std::string> variants(const std::string& n) {
+  std::vector<std::string> v{n};
+  if (n.rfind("bert.", 0) == 0) v.push_back(n.substr(5));
+  else v.push_back("bert." + n);
+  return v;
+}
+
+// The scales of one weight quantizer: max_bound / amax per channel (1 value or rows).
+std::vector<float> scales_of(const std::vector<float>& amax, float max_bound) {
+  std::vector<float> s(amax.size());
+  for (size_t c = 0; c < amax.size(); ++c) s[c] = quant_scale(amax[c], max_bound);
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> weight_quantizer_for(const std::string& weight_name, const QuantPlan& plan) {
+  if (!ends_with(weight_name, ".weight")) return std::nullopt;
+  const std::string module = weight_name.substr(0, weight_name.size() - 7);
+  for (auto& m : variants(module))
+    if (plan.find(m + "._weight_quantizer")) return m + "._weight_quantizer";
+  return std::nullopt;
+}
+
+void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const TensorMap& fp32_weights,
+                      const TensorMap& other_weights, const std::string& out_dir, const std::string& how) {
+  TensorMap out;
+  for (const auto& name : fp32_weights.names) {
+    const Tensor& w = fp32_weights.at(name);
+    const auto qname = weight_quantizer_for(name, plan);
+    check(qname.has_value(), "{}: weight '{}' has no weight quantizer in the model", src_dir, name);
+    const TensorQuantizer& q = *plan.find(*qname);
+    check(q.has_amax(), "{}: quantizer '{}' has no amax", src_dir, *qname);
+    check(w.ndim() == 2 && w.dtype() == DType::F32, "{}: weight '{}' must be F32 [out, in], got {} {}", src_dir,
+          name, dtype_name(w.dtype()), shape_str(w.shape()));
+    check(q.desc().num_bits == 8 && !q.desc().is_unsigned, "{}: '{}': only signed 8-bit weights are written as I8",
+          src_dir, *qname);
+    check(!q.desc().axis || *q.desc().axis == 0, "{}: '{}': per-channel weights must use axis 0", src_dir, *qname);
+    const int64_t rows = w.dim(0), cols = w.dim(1);
+    const auto& amax = q.amax();
+    check(amax.size() == 1 || static_cast<int64_t>(amax.size()) == rows,
+          "{}: '{}': {} amax values for a weight of {} rows", src_dir, *qname, amax.size(), rows);
+    const QuantBounds b = quant_bounds(8, false, q.desc().narrow_range);
+    const auto scales = scales_of(amax, b.max_bound);
+    Tensor qt(DType::I8, w.shape()), st(DType::F32, {rows});
+    const float* src = w.data<float>();
+    int8_t* dst = qt.data<int8_t>();
+    for (int64_t r = 0; r < rows; ++r) {
+      const float s = scales[amax.size() == 1 ? 0 : r];
+      for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = static_cast<int8_t>(quant_code(src[r * cols + c], s, b));
+      st.data<float>()[r] = amax[amax.size() == 1 ? 0 : r] / b.max_bound;
+    }
+    out.add(name, qt);
+    out.add(name.substr(0, name.size() - 7) + ".weight_scale", st);
+  }
+  for (const auto& name : other_weights.names) {
+    check(!out.has(name), "{}: weight '{}' given twice", src_dir, name);
+    out.add(name, other_weights.at(name));
+  }
+  for (auto& q : plan.all()) {
+    check(q->has_amax(), "{}: quantizer '{}' has no amax", src_dir, q->name());
+    const auto& v = q->amax();
+    const bool per_channel = q->desc().axis.has_value() && v.size() > 1;
+    out.add(q->name() + "._amax",
+            Tensor::from_vector(v, per_channel ? Shape{static_cast<int64_t>(v.size()), 1} : Shape{}));
+  }
+  out.metadata = {{"format", "pt"}, {kFormatKey, "int8"}, {"qdqrt.calibration", how}, {"qdqrt.version", kVersion}};
+
+  AtomicDir dir(out_dir);
+  const fs::path tmp = dir.tmp_dir();
+  check(fs::is_regular_file(fs::path(src_dir) / "config.json"), "{}: no config.json", src_dir);
+  for (const char* f : {"config.json", "vocab.txt", "prophetnet.tokenizer", "tokenizer.json", "tokenizer_config.json",
+                        "special_tokens_map.json", "generation_config.json"}) {
+    const fs::path p = fs::path(src_dir) / f;
+    if (fs::is_regular_file(p)) write_file_atomic((tmp / f).string(), read_file(p.string()));
+  }
+  write_safetensors((tmp / "model.safetensors").string(), out);
+  dir.commit();
+}
+
+bool is_int8_checkpoint(const Checkpoint& ck) {
+  if (ck.weights.metadata.count(kFormatKey)) return true;
+  for (auto& [n, t] : ck.weights.tensors)
+    if (t.dtype() == DType::I8) return true;
+  return false;
+}
+
+AmaxTable dequantize_int8_checkpoint(Checkpoint& ck) {
+  const std::string& file = ck.weights_file.empty() ? ck.dir : ck.weights_file;
+  const auto& md = ck.weights.metadata;
+  auto meta = [&](const char* k) { return md.count(k) ? md.at(k) : std::string(); };
+  check(md.count(kFormatKey), "{}: int8 weights without qdqrt metadata ({} missing)", file, kFormatKey);
+  check(meta(kFormatKey) == "int8", "{}: {} is '{}', expected 'int8'", file, kFormatKey, meta(kFormatKey));
+  check(meta("qdqrt.version") == kVersion, "{}: qdqrt.version '{}' is not supported (expected {})", file,
+        meta("qdqrt.version"), kVersion);
+  AmaxTable table;
+  for (auto& [name, t] : ck.weights.tensors) {
+    if (!ends_with(name, "._amax")) continue;
+    check(dtype_is_float(t.dtype()) && t.numel() > 0, "{}: '{}' must be a non-empty float tensor", file, name);
+    const Tensor f = t.to_f32();
+    table[name.substr(0, name.size() - 6)] = std::vector<float>(f.data<float>(), f.data<float>() + f.numel());
+  }
+  TensorMap out;
+  out.metadata = md;
+  for (const auto& name : ck.weights.names) {
+    const Tensor& t = ck.weights.at(name);
+    if (ends_with(name, "._amax") || ends_with(name, ".weight_scale")) continue;
+    if (t.dtype() != DType::I8) {
+      out.add(name, t);
+      continue;
+    }
+    check(ends_with(name, ".weight") && t.ndim() == 2, "{}: unexpected int8 tensor '{}' {}", file, name,
+          shape_str(t.shape()));
+    const std::string module = name.substr(0, name.size() - 7);
+    const std::vector<float>* amax = nullptr;
+    for (auto& m : variants(module)) {
+      auto it = table.find(m + "._weight_quantizer");
+      if (it != table.end()) {
+        amax = &it->second;
+        break;
+      }
+    }
+    check(amax != nullptr, "{}: int8 weight '{}' has no '{}._weight_quantizer._amax'", file, name, module);
+    const int64_t rows = t.dim(0), cols = t.dim(1);
+    check(amax->size() == 1 || static_cast<int64_t>(amax->size()) == rows,
+          "{}: '{}': {} amax values for {} rows", file, name, amax->size(), rows);
+    for (float a : *amax)
+      check(std::isfinite(a) && a >= 0.0f, "{}: '{}': bad amax {}", file, name, a);
+    // Signed 8-bit, as written; narrow range only changes the clamp, not the scale.
+    const auto scales = scales_of(*amax, 127.0f);
+    Tensor f(DType::F32, t.shape());
+    const int8_t* q = t.data<int8_t>();
+    float* d = f.data<float>();
+    for (int64_t r = 0; r < rows; ++r) {
+      const float s = scales[amax->size() == 1 ? 0 : r];
+      for (int64_t c = 0; c < cols; ++c) d[r * cols + c] = dequant_code(static_cast<float>(q[r * cols + c]), s);
+    }
+    out.add(name, f);
+  }
+  ck.weights = std::move(out);
+  return table;
+}
+
+}  // namespace qdq::quant

@@ -1,0 +1,62 @@
+// qdqrt quantize: model + amax table in, int8 model directory out
+// (quant/int8_checkpoint.h describes the format).
+#include <filesystem>
+
+#include "command.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "io/checkpoint.h"
+#include "models/model.h"
+#include "quant/amax_table.h"
+#include "quant/int8_checkpoint.h"
+
+namespace qdq::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct QuantizeOptions {
+  std::string model_dir, arch, amax, out, how;
+};
+
+int run_quantize(const QuantizeOptions& o) {
+  check(!fs::exists(o.out), "{}: already exists; refusing to overwrite", o.out);
+  const quant::AmaxTable table = quant::load_amax_table(o.amax);
+  Checkpoint ck = load_checkpoint(o.model_dir);
+  check(!quant::is_int8_checkpoint(ck), "{}: already an int8 model directory", o.model_dir);
+  // The model gives the quantizer names (and validates that the weights fit its config).
+  auto model = models::load_model(o.model_dir, {o.arch});
+  auto& plan = model->quant_plan();
+  check(!plan.empty(), "{}: {} has no quantizers", o.model_dir, model->arch());
+  quant::apply_amax_table(plan, table, o.amax);
+
+  TensorMap linear, other;
+  int64_t weight_quantizers = 0;
+  for (auto& q : plan.all()) weight_quantizers += q->desc().axis.has_value() || q->name().find("._weight_quantizer") != std::string::npos;
+  for (const auto& name : ck.weights.names) {
+    const Tensor& t = ck.weights.at(name);
+    if (quant::weight_quantizer_for(name, plan) && t.ndim() == 2 && dtype_is_float(t.dtype())) linear.add(name, t.to_f32());
+    else other.add(name, t);
+  }
+  check(static_cast<int64_t>(linear.names.size()) == weight_quantizers,
+        "{}: found {} Linear weights for {} weight quantizers", ck.weights_file, linear.names.size(), weight_quantizers);
+  const std::string how = o.how.empty() ? fs::path(o.amax).filename().string() : o.how;
+  quant::write_int8_model(o.model_dir, plan, linear, other, o.out, how);
+  spdlog::info("wrote {}: {} int8 Linear weights, {} amax values", o.out, linear.names.size(), plan.all().size());
+  return 0;
+}
+
+const RegisterCommand reg{
+    {"quantize", "Model + amax table in, int8 model directory out", 40, [](CLI::App& sub, CommonOptions&) {
+       auto o = std::make_shared<QuantizeOptions>();
+       sub.add_option("-m,--model", o->model_dir, "Hugging Face checkpoint directory (fp32)")->required();
+       sub.add_option("--arch", o->arch, "Model class, overriding config.json architectures[0]");
+       sub.add_option("--amax", o->amax, "Amax table from qdqrt calibrate (.json or .safetensors)")->required();
+       sub.add_option("-o,--out", o->out, "Output directory (must not exist)")->required();
+       sub.add_option("--how", o->how,
+                      "Calibration note stored in the metadata (default: the amax table's file name)");
+       return std::function<int()>([o] { return run_quantize(*o); });
+     }}};
+
+}  // namespace
+}  // namespace qdq::app

@@ -1,0 +1,25 @@
+// libFuzzer: the JSON amax table parser must turn any bytes into a table or a
+// qdq::Error, never a crash; a parsed table must survive its own JSON text.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "quant/amax_table.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  qdq::quant::AmaxTable t;
+  try {
+    t = qdq::quant::parse_amax_json(text, "fuzz.json");
+  } catch (const qdq::Error&) {
+    return 0;
+  }
+  try {
+    const std::string again = qdq::quant::amax_json_text(t, nullptr);
+    if (qdq::quant::parse_amax_json(again, "again.json") != t) __builtin_trap();
+  } catch (const qdq::Error&) {
+    // Inf amax (a finite double beyond float range) cannot be written back: an Error, as documented.
+  }
+  return 0;
+}

@@ -73,8 +73,6 @@ TEST_CASE("fake_tensor_quant and tensor_quant match every fixture case exactly")
       const auto am = values(a), xs = values(x);
       const auto want_q = values(fx().t.at(c["outputs"])), want_s = values(fx().t.at(c["scale"]));
       const QuantBounds b = quant_bounds(bits, uns, narrow);
-      const int64_t inner = axis ? x.numel() / (x.dim(0) * 1) / 1 : 1;
-      (void)inner;
       int64_t ch_inner = 1;
       if (axis)
         for (int d = *axis + 1; d < x.ndim(); ++d) ch_inner *= x.dim(d);

@@ -21,11 +21,15 @@ BertTaskModel::BertTaskModel(const Checkpoint& ck, const std::string& arch_in)
       break;
     case Head::SequenceClassification:
     case Head::TokenClassification:
-      classifier_.emplace(w.take("classifier.weight", {c.num_labels(), h}), w.take("classifier.bias", {c.num_labels()}));
+    case Head::QuestionAnswering: {
+      // Weight before bias, so a missing head is reported by its weight.
+      const bool qa = head_ == Head::QuestionAnswering;
+      const std::string name = qa ? "qa_outputs" : "classifier";
+      const int64_t n = qa ? 2 : c.num_labels();
+      Tensor wt = w.take(name + ".weight", {n, h});
+      classifier_.emplace(wt, w.take(name + ".bias", {n}));
       break;
-    case Head::QuestionAnswering:
-      classifier_.emplace(w.take("qa_outputs.weight", {2, h}), w.take("qa_outputs.bias", {2}));
-      break;
+    }
     case Head::MaskedLM:
       mlm_.emplace(c, w, bert_->embeddings().word_embeddings());
       break;

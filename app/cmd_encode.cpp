@@ -2,6 +2,7 @@
 // Inputs are sorted by length and batched so a batch pads only to its longest
 // member; results come out in input order and do not depend on the batching.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -270,6 +271,7 @@ int run_encode(EncodeOptionsCli& o) {
   check(o.output_format != "npy" || bert->head() == Head::Base || bert->head() == Head::SequenceClassification,
         "--output-format npy holds one array (embeddings or sequence logits); use safetensors for {}", bert->arch());
   Progress progress("encode", static_cast<int64_t>(items.size()));
+  const auto t0 = std::chrono::steady_clock::now();
   for (size_t start = 0; start < order.size(); start += o.batch_size) {
     size_t end = std::min(order.size(), start + static_cast<size_t>(o.batch_size));
     std::vector<text::Encoding> batch;
@@ -285,6 +287,10 @@ int run_encode(EncodeOptionsCli& o) {
     progress.advance(static_cast<int64_t>(end - start));
   }
   progress.finish();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Model time only (no load, no tokenization): what scripts/bench.sh reads.
+  spdlog::info("encoded {} sequences in {:.3f} s ({:.2f} sequences/s)", items.size(), secs,
+               static_cast<double>(items.size()) / secs);
 
   if (npy_embedding) {
     const int64_t H = cfg.hidden_size;

@@ -54,6 +54,21 @@ def compare(got_path, want_path, atol, rtol):
     print("ok: %s matches %s" % (got_path, want_path))
 
 
+def bulk(got_path, want_path, meta_path):
+    """README fake-quant check: per output at most `max_fraction_outside_bulk_atol` of the
+    elements differ by more than bulk_atol, none by more than max_abs."""
+    fq = json.load(open(meta_path))["recommended_tolerance"]["fakequant"]
+    got, want = read_st(got_path), read_st(want_path)
+    for k, (_, shape, w) in want.items():
+        t = fq["per_output"][k]
+        d = [abs(g - x) for g, x in zip(got[k][2], w)]
+        frac = sum(x > fq["bulk_atol"] for x in d) / len(d)
+        if got[k][1] != shape or max(d) > t["max_abs"] or frac > t["max_fraction_outside_bulk_atol"]:
+            fail("%s: max %g (bound %g), frac %g (bound %g)" % (k, max(d), t["max_abs"], frac,
+                                                            t["max_fraction_outside_bulk_atol"]))
+        print("ok: %s max |diff| %.3g, frac > %g: %.3g" % (k, max(d), fq["bulk_atol"], frac))
+
+
 def make_head(src, dst, kind):
     """Fixture weights + random head weights (token classification or masked LM)."""
     import shutil
@@ -184,6 +199,8 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "compare":
         compare(args[0], args[1], float(args[2]), float(args[3]))
+    elif cmd == "bulk":
+        bulk(*args)
     elif cmd == "make-head":
         make_head(*args)
     elif cmd == "seqcls-jsonl":

@@ -11,6 +11,14 @@ check() { python3 "$HERE/bert_check.py" "$@"; }
 check compare "$T/s.safetensors" "$FIX/qdqbert-seqcls/outputs_fp32.safetensors" 1e-4 1e-4
 "$BIN" -q forward -m "$FIX/qdqbert-qa-from-bert" --tensors-in "$FIX/qdqbert-qa-from-bert/inputs.safetensors:test" --tensors-out "$T/q.safetensors"
 check compare "$T/q.safetensors" "$FIX/qdqbert-qa-from-bert/outputs_fp32.safetensors" 5e-5 1e-4
+# Fake quant and int8 with the max-calibrated amax table vs PyTorch's fake quant (README check).
+for d in qdqbert-seqcls qdqbert-qa-from-bert; do
+  for p in fakequant int8; do
+    "$BIN" -q forward -m "$FIX/$d" --precision $p --amax "$FIX/$d/amax_max.json" \
+      --tensors-in "$FIX/$d/inputs.safetensors:test" --tensors-out "$T/$d-$p.safetensors"
+    check bulk "$T/$d-$p.safetensors" "$FIX/$d/outputs_max.safetensors" "$FIX/$d/meta.json"
+  done
+done
 # A calibration batch of the same file (different shape) through the group syntax.
 "$BIN" -q forward -m "$FIX/qdqbert-seqcls" --tensors-in "$FIX/qdqbert-seqcls/inputs.safetensors:calib0" --tensors-out "$T/c.safetensors"
 

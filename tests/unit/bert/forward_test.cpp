@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "bert_util.h"
+#include "models/bert/attention.h"
 #include "models/bert/task_model.h"
 
 using namespace qdq;
@@ -104,5 +105,39 @@ TEST_CASE("qdqbert-qa-from-bert fake quant (max) agrees within 1e-4 (measured fl
   for (auto& n : want.names) {
     CAPTURE(n);
     CHECK(max_abs_diff(got.at(n), want.at(n)) <= 1e-4);
+  }
+}
+
+// README op-by-op check: the recorded query/key/value input tap through our
+// QuantLinear (fake quant, max amax) and head split equals the recorded
+// matmul_q / matmul_v input taps up to float rounding (no propagated flips).
+TEST_CASE("taps: Q and V projections reproduce the matmul input taps (atol 1e-5)") {
+  for (const char* name : {"qdqbert-seqcls", "qdqbert-qa-from-bert"}) {
+    CAPTURE(name);
+    const std::string dir = fixture(name);
+    TensorMap taps = read_safetensors(dir + "/taps_max.safetensors");
+    Checkpoint ck = load_checkpoint(dir);
+    auto cfg = models::bert::parse_bert_config(ck.config, "config.json");
+    WeightStore w(ck, {"bert."});
+    for (int layer = 0; layer < cfg.num_hidden_layers; ++layer) {
+      for (const char* proj : {"query", "value"}) {
+        const std::string p = "bert.encoder.layer." + std::to_string(layer) + ".attention.self.";
+        CAPTURE(p + proj);
+        quant::QuantPlan plan;
+        const std::string mod = p + proj;
+        layers::QuantLinear lin(mod, w.take(mod + ".weight", {cfg.hidden_size, cfg.hidden_size}),
+                                w.take(mod + ".bias", {cfg.hidden_size}), plan);
+        set_amax_from_json(plan, dir + "/amax_max.json");
+        plan.set_mode(quant::QuantMode::FakeQuant);
+        lin.prepare();
+        Tensor x = taps.at(mod + "._input_quantizer");  // [B, T, hidden]
+        const int64_t B = x.dim(0), T = x.dim(1), H = cfg.num_attention_heads, d = cfg.head_dim();
+        Tensor y = lin.forward(x.reshape({B * T, cfg.hidden_size}).clone());
+        Tensor split(DType::F32, {B, H, T, d});
+        models::bert::split_heads(y.data<float>(), cfg.hidden_size, split.data<float>(), B, T, H, d);
+        const char* tap = std::string(proj) == "query" ? "matmul_q_input_quantizer" : "matmul_v_input_quantizer";
+        CHECK(max_abs_diff(split, taps.at(p + tap)) <= 1e-5);
+      }
+    }
   }
 }

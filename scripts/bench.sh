@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Encode throughput of a random bert-base (12 x 768, ffn 3072, vocab 30522) at
+# 1 x 128 and 8 x 128 tokens, fp32 and int8, next to the oneDNN GEMM peak
+# measured in the same run (bench_gemm). About 2-3 minutes on 2 cores.
+# Env: BUILD (default build), THREADS (default: all cores).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+BIN=$BUILD/qdqrt
+if [ ! -x "$BIN" ] || [ ! -x "$BUILD/make_random_bert" ] || [ ! -x "$BUILD/bench_gemm" ]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  ninja -C "$BUILD" qdqrt make_random_bert bench_gemm >/dev/null
+fi
+THREADS_OPT=()
+[ -n "${THREADS:-}" ] && THREADS_OPT=(--threads "$THREADS")
+B=$BUILD/bench
+M=$B/bert-base
+if [ ! -f "$M/model.safetensors" ]; then
+  "$BUILD/make_random_bert" "$M" >/dev/null
+  for f in vocab.txt tokenizer_config.json special_tokens_map.json; do
+    cp "$ROOT/tests/fixtures/qdqbert-seqcls/$f" "$M/"
+  done
+fi
+
+# Texts of >= 128 word pieces each (random whole words of the vocabulary);
+# --max-length 128 then makes every sequence exactly 128 tokens.
+python3 - "$M/vocab.txt" "$B/texts.txt" <<'PY'
+import random, sys
+words = [w for w in open(sys.argv[1]).read().split("\n")[1000:] if w.isalpha() and w.isascii()]
+random.seed(0)
+with open(sys.argv[2], "w") as f:
+    for _ in range(64):
+        f.write(" ".join(random.choice(words) for _ in range(160)) + "\n")
+PY
+head -n 8 "$B/texts.txt" >"$B/texts8.txt"
+head -n 32 "$B/texts.txt" >"$B/texts32.txt"
+
+if [ ! -f "$B/amax.json" ]; then
+  "$BIN" -q "${THREADS_OPT[@]}" calibrate -m "$M" --method max --max-length 128 -i "$B/texts8.txt" -o "$B/amax.json"
+fi
+
+# bert-base GEMM work per 128-token sequence: 12 layers x 128 tokens x
+# 2 (4 H^2 + 2 H F + 2 T H) FLOP = 22.35 GFLOP (pooler and classifier negligible).
+GFLOP_PER_SEQ=$(python3 -c "H,F,T,L=768,3072,128,12; print(2*(4*H*H+2*H*F+2*T*H)*T*L/1e9)")
+
+run() {  # precision batch texts
+  local extra=()
+  [ "$1" = int8 ] && extra=(--amax "$B/amax.json")
+  "$BIN" "${THREADS_OPT[@]}" encode -m "$M" --precision "$1" "${extra[@]}" --max-length 128 \
+    --batch-size "$2" -i "$3" -o /dev/null 2>&1 | sed -n 's/.*(\([0-9.]*\) sequences\/s).*/\1/p'
+}
+
+echo "qdqrt bench: random bert-base, 128 tokens, threads ${THREADS:-default}"
+printf "%-10s %-6s %14s %18s\n" precision batch "sequences/s" "effective GFLOP/s"
+declare -A RES
+for p in fp32 int8; do
+  for b in 1 8; do
+    texts=$B/texts8.txt
+    [ "$b" = 8 ] && texts=$B/texts32.txt
+    s=$(run $p $b "$texts")
+    RES[$p$b]=$s
+    printf "%-10s %-6s %14s %18s\n" $p $b "$s" "$(python3 -c "print(f'{$s*$GFLOP_PER_SEQ:.1f}')")"
+  done
+done
+
+echo
+echo "oneDNN matmul peak on the bert-base GEMM shapes (bench_gemm, best of 10):"
+"$BUILD/bench_gemm" 10 >"$B/gemm.tsv" 2>/dev/null || true
+python3 - "$B/gemm.tsv" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l[0].isdigit()]
+best = {}
+for m, k, n, impl, ms, g in rows:
+    impl = impl.strip()
+    if impl in ("onednn_f32", "onednn_u8s8"):
+        best[impl] = max(best.get(impl, 0.0), float(g))
+print("  fp32 peak  %.1f GFLOP/s" % best.get("onednn_f32", 0))
+print("  u8s8 peak  %.1f GOP/s" % best.get("onednn_u8s8", 0))
+PY

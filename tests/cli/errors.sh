@@ -2,7 +2,7 @@
 # Runs every row of docs/errors.md: bad input -> one-line error naming the
 # problem, exit status 1..127, no output file. Usage: errors.sh QDQRT FIXTURES
 set -uo pipefail
-Q=$1; F=$2
+Q=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); F=$(cd "$2" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(mktemp -d); trap 'rm -rf "$B"' EXIT
 S=$F/qdqbert-seqcls

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -137,6 +138,24 @@ decoding::Request request_of(const std::vector<std::vector<int64_t>>& ids, const
   return r;
 }
 
+// Generation figures over all batches, logged at info level (scripts/bench_generate.sh reads them).
+struct GenStats {
+  double prefill_s = 0, decode_s = 0;
+  int64_t inputs = 0, new_tokens = 0, decode_tokens = 0;
+  void add(const decoding::Result& r, int64_t batch) {
+    prefill_s += r.prefill_seconds;
+    decode_s += r.decode_seconds;
+    inputs += batch;
+    new_tokens += batch * (r.steps + 1);
+    decode_tokens += batch * r.steps;
+  }
+  void log() const {
+    spdlog::info("generate: {} inputs, prompt/encode + first token {:.3f} s, {} new tokens, decode {:.3f} s, "
+                 "{:.2f} new tokens/s (after the first)",
+                 inputs, prefill_s, new_tokens, decode_s, decode_s > 0 ? decode_tokens / decode_s : 0.0);
+  }
+};
+
 int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Options& o) {
   check(!c.tensors_out.empty(), "--tensors-in needs --tensors-out");
   TensorMap in = read_tensors_arg(c.tensors_in);
@@ -157,16 +176,19 @@ int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Opt
   std::vector<std::vector<decoding::Hypothesis>> per(B);
   int64_t width = 0;
   bool scored = false;
+  GenStats stats;
   for (auto& rows : make_batches(ids, !g.is_encoder_decoder(), c.batch_size)) {
     auto r = request_of(ids, rows, o.pad_token_id);
     r.first_index = static_cast<int64_t>(rows.front());
     auto res = decoding::generate(g, r, o);
+    stats.add(res, r.B);
     width = std::max(width, res.width);
     scored = res.scored;
     for (size_t k = 0; k < rows.size(); ++k)
       for (int64_t j = 0; j < o.num_return_sequences; ++j)
         per[rows[k]].push_back(res.hyps[k * o.num_return_sequences + j]);
   }
+  stats.log();
   std::vector<decoding::Hypothesis> all;
   for (auto& p : per) all.insert(all.end(), p.begin(), p.end());
   TensorMap out;
@@ -181,7 +203,10 @@ int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Opt
 }
 
 int run_generate(const GenerateCli& c) {
+  const auto t0 = std::chrono::steady_clock::now();
   auto model = load_model_for(c.model);
+  spdlog::info("generate: model loaded in {:.3f} s",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   auto* g = dynamic_cast<models::Generative*>(model.get());
   check(g != nullptr, "{}: {} does not generate (ProphetNet and EncoderDecoderModel do)", c.model.model_dir,
         model->arch());
@@ -214,6 +239,7 @@ int run_generate(const GenerateCli& c) {
   const bool to_stdout = c.output.empty() || c.output == "-";
   const bool stream = to_stdout && texts.size() == 1 && o.num_beams == 1 && o.num_return_sequences == 1;
   std::vector<std::vector<decoding::Hypothesis>> per(texts.size());
+  GenStats stats;
   for (auto& rows : make_batches(ids, !g->is_encoder_decoder(), c.batch_size)) {
     auto r = request_of(ids, rows, o.pad_token_id);
     r.first_index = static_cast<int64_t>(rows.front());
@@ -231,15 +257,18 @@ int run_generate(const GenerateCli& c) {
       };
     }
     auto res = decoding::generate(*g, r, o, cb);
+    stats.add(res, r.B);
     if (stream) {
       std::string s = dec_tok.decode(so_far, true);
       if (s.compare(0, printed.size(), printed) == 0) std::cout << s.substr(printed.size());
-      std::cout << "\n";
+      std::cout << "\n" << std::flush;
+      stats.log();
       return 0;
     }
     for (size_t k = 0; k < rows.size(); ++k)
       for (int64_t j = 0; j < o.num_return_sequences; ++j) per[rows[k]].push_back(res.hyps[k * o.num_return_sequences + j]);
   }
+  stats.log();
   const bool jsonl = !to_stdout && c.output.size() >= 6 && c.output.compare(c.output.size() - 6, 6, ".jsonl") == 0;
   std::string out;
   for (size_t i = 0; i < texts.size(); ++i) {

@@ -1,6 +1,8 @@
 // qdqrt quantize: model + amax table in, int8 model directory out
 // (quant/int8_checkpoint.h describes the format).
 #include <filesystem>
+#include <set>
+#include <vector>
 
 #include "command.h"
 #include "core/error.h"
@@ -31,15 +33,33 @@ int run_quantize(const QuantizeOptions& o) {
   quant::apply_amax_table(plan, table, o.amax);
 
   TensorMap linear, other;
-  int64_t weight_quantizers = 0;
-  for (auto& q : plan.all()) weight_quantizers += q->desc().axis.has_value() || q->name().find("._weight_quantizer") != std::string::npos;
+  std::set<std::string> covered;
   for (const auto& name : ck.weights.names) {
     const Tensor& t = ck.weights.at(name);
-    if (quant::weight_quantizer_for(name, plan) && t.ndim() == 2 && dtype_is_float(t.dtype())) linear.add(name, t.to_f32());
-    else other.add(name, t);
+    const auto qn = quant::weight_quantizer_for(name, plan);
+    if (qn && t.ndim() == 2 && dtype_is_float(t.dtype())) {
+      linear.add(name, t.to_f32());
+      covered.insert(*qn);
+    } else {
+      other.add(name, t);
+    }
   }
-  check(static_cast<int64_t>(linear.names.size()) == weight_quantizers,
-        "{}: found {} Linear weights for {} weight quantizers", ck.weights_file, linear.names.size(), weight_quantizers);
+  // A tied LM head (ProphetNet's lm_head = the word embeddings, stored once under the embedding's name)
+  // has no weight of its own: the F32 embedding stays as it is (the embedding lookup needs it) and the
+  // head quantizes it with its stored _amax when the directory is loaded.
+  const bool tied = !ck.config.contains("tie_word_embeddings") || ck.config["tie_word_embeddings"] != false;
+  std::vector<std::string> missing;
+  for (auto& q : plan.all()) {
+    const std::string& n = q->name();
+    const bool is_weight = q->desc().axis.has_value() || n.find("._weight_quantizer") != std::string::npos;
+    if (!is_weight || covered.count(n)) continue;
+    const std::string module = n.substr(0, n.rfind('.'));
+    const bool head = module == "lm_head" || (module.size() > 8 && module.compare(module.size() - 8, 8, ".lm_head") == 0);
+    if (tied && head) spdlog::info("{}: tied to the word embeddings, kept F32 (quantized on load)", n);
+    else missing.push_back(n);
+  }
+  check(missing.empty(), "{}: found no Linear weight for {} weight quantizers (first: {})", ck.weights_file,
+        missing.size(), missing.empty() ? "" : missing[0]);
   const std::string how = o.how.empty() ? fs::path(o.amax).filename().string() : o.how;
   quant::write_int8_model(o.model_dir, plan, linear, other, o.out, how);
   spdlog::info("wrote {}: {} int8 Linear weights, {} amax values", o.out, linear.names.size(), plan.all().size());

@@ -7,40 +7,20 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
-#include "io/jsonl.h"
 #include "text/tokenizer.h"
-#include "text/unicode.h"
+#include "text_input.h"
 
 namespace qdq::app {
 namespace {
 
 struct TokenizeOptions {
-  std::string model, kind, input = "-", output = "-", format = "jsonl", truncation;
+  TextInputOptions in;
+  std::string model, kind, output = "-", truncation;
   int64_t max_length = 0;
   bool no_special = false;
 };
 
-// One input line as (text, text_pair); Error "<file>:<line>: ...".
-std::pair<std::string, std::optional<std::string>> parse_line(const std::string& line, const std::string& file,
-                                                              size_t lineno, bool jsonl) {
-  if (!jsonl) {
-    if (!text::utf8_valid(line)) throw Error("{}:{}: text is not valid UTF-8", file, lineno);
-    return {line, std::nullopt};
-  }
-  nlohmann::json j = parse_jsonl_line(line, file, lineno);
-  auto it = j.find("text");
-  check(it != j.end() && it->is_string(), "{}:{}: needs a \"text\" string", file, lineno);
-  std::optional<std::string> pair;
-  auto p = j.find("text_pair");
-  if (p != j.end() && !p->is_null()) {
-    check(p->is_string(), "{}:{}: \"text_pair\" must be a string", file, lineno);
-    pair = p->get<std::string>();
-  }
-  return {it->get<std::string>(), pair};
-}
-
 int run_tokenize(const TokenizeOptions& o) {
-  check(o.format == "jsonl" || o.format == "text", "--input-format: expected jsonl or text, got '{}'", o.format);
   auto tok = text::load_tokenizer(o.model, o.kind);
   text::EncodeOptions eo;
   eo.add_special_tokens = !o.no_special;
@@ -49,20 +29,15 @@ int run_tokenize(const TokenizeOptions& o) {
     eo.truncate = true;
     eo.truncation = o.truncation;
   }
-  const bool from_stdin = o.input.empty() || o.input == "-";
-  const std::string name = from_stdin ? "<stdin>" : o.input;
-  std::vector<std::string> lines = read_lines(o.input);
-
+  const std::string name = input_name(o.in);
   std::string out;
   size_t n = 0;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (o.format == "jsonl" && lines[i].find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto [text, pair] = parse_line(lines[i], name, i + 1, o.format == "jsonl");
+  for (const TextItem& item : read_text_items(o.in, TextKind::Pair, "jsonl")) {
     text::Encoding e;
     try {
-      e = tok->encode(text, pair, eo);
+      e = tok->encode(item.text, item.pair, eo);
     } catch (const Error& err) {
-      throw Error("{}:{}: {}", name, i + 1, err.what());
+      throw Error("{}: input {}: {}", name, n + 1, err.what());
     }
     nlohmann::json r;
     r["tokens"] = e.tokens;
@@ -78,7 +53,7 @@ int run_tokenize(const TokenizeOptions& o) {
   } else {
     write_file_atomic(o.output, out);
   }
-  spdlog::info("{}: {} lines tokenized ({})", name, n, tok->kind());
+  spdlog::info("{}: {} inputs tokenized ({})", name, n, tok->kind());
   return 0;
 }
 
@@ -89,10 +64,9 @@ const RegisterCommand reg{
        sub.add_option("-m,--model", o->model, "Model directory (vocab.txt or prophetnet.tokenizer)")->required();
        sub.add_option("--tokenizer", o->kind, "Force the tokenizer: bert or prophetnet (default: from the files)")
            ->check(CLI::IsMember({"bert", "prophetnet"}));
-       sub.add_option("-i,--input", o->input, "Input file; '-' or none: stdin");
-       sub.add_option("--input-format", o->format,
-                      "jsonl: one {\"text\": ..., \"text_pair\": ...} per line (default); text: one text per line")
-           ->check(CLI::IsMember({"jsonl", "text"}));
+       add_text_input_options(sub, o->in,
+                              "Texts to tokenize (else -i FILE or stdin: JSON Lines {\"text\", \"text_pair\"} "
+                              "by default, --input-format text for plain lines)");
        sub.add_option("-o,--output", o->output, "Output JSONL file (written atomically); '-' or none: stdout");
        sub.add_option("--max-length", o->max_length, "Truncate to this many tokens (special tokens included)")
            ->check(CLI::PositiveNumber);

@@ -1,6 +1,7 @@
 #include "decoding/generate.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <numeric>
 
@@ -31,6 +32,9 @@ Tensor to_sequences(const std::vector<Hypothesis>& hyps, int64_t width, int64_t 
 }
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 struct Setup {
   int64_t prefix_len, max_len, min_len;
@@ -80,8 +84,12 @@ Result greedy_or_sample(models::Generative& m, const Request& r, const Options& 
   std::vector<RowSampler> samplers;
   if (o.do_sample)
     for (int64_t i = 0; i < rows; ++i) samplers.emplace_back(o.seed, static_cast<uint64_t>(r.first_index * expand + i));
+  const auto t0 = Clock::now();
   auto st = m.start(r.src, r.B, r.L, r.mask, expand, s.max_len);
   Tensor logits = m.prefill(*st, flat(seqs), s.prefix_len);
+  const double prefill_s = since(t0);
+  const auto t1 = Clock::now();
+  int64_t steps = 0;
   std::vector<char> unfinished(rows, 1);
   int64_t cur = s.prefix_len;
   std::vector<int64_t> tokens(rows);
@@ -111,9 +119,13 @@ Result greedy_or_sample(models::Generative& m, const Request& r, const Options& 
     ++cur;
     if (cur >= s.max_len || std::none_of(unfinished.begin(), unfinished.end(), [](char u) { return u; })) break;
     logits = m.step(*st, tokens);
+    ++steps;
   }
   Result res;
   res.width = cur;
+  res.prefill_seconds = prefill_s;
+  res.decode_seconds = since(t1);
+  res.steps = steps;
   for (auto& q : seqs) {
     Hypothesis h;
     // Drop the padding HF appends to rows that finished before the batch did.
@@ -138,8 +150,12 @@ Result generate(models::Generative& m, const Request& r, const Options& o, const
     Setup s = setup(m, r, o);
     BeamSearch bs(o, r.B, s.max_len, s.min_len, s.prefix_len);
     auto seqs = expand_prefix(s, r.B, o.num_beams);
+    const auto t0 = Clock::now();
     auto st = m.start(r.src, r.B, r.L, r.mask, o.num_beams, s.max_len);
     Tensor logits = m.prefill(*st, flat(seqs), s.prefix_len);
+    const double prefill_s = since(t0);
+    const auto t1 = Clock::now();
+    int64_t steps = 0;
     while (true) {
       auto reorder = bs.advance(logits, seqs);
       if (bs.finished()) break;
@@ -147,8 +163,13 @@ Result generate(models::Generative& m, const Request& r, const Options& o, const
       std::vector<int64_t> last;
       for (auto& q : seqs) last.push_back(q.back());
       logits = m.step(*st, last);
+      ++steps;
     }
-    return bs.finalize(seqs);
+    Result res = bs.finalize(seqs);
+    res.prefill_seconds = prefill_s;
+    res.decode_seconds = since(t1);
+    res.steps = steps;
+    return res;
   }
   return greedy_or_sample(m, r, o, cb, step_scores);
 }

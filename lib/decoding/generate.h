@@ -27,6 +27,9 @@ struct Result {
   std::vector<Hypothesis> hyps;  // B * num_return_sequences, input-major
   bool scored = false;           // beam search
   int64_t width = 0;             // length of HF's padded `sequences` for this batch
+  // Wall time: encoder + decoder's first pass (the first new token), then every later step.
+  double prefill_seconds = 0, decode_seconds = 0;
+  int64_t steps = 0;  // cached decoder steps after the first pass (each adds one token per input)
 };
 
 // row (of B * num_return_sequences), token: called as each greedy / sampled token is chosen.

@@ -1,5 +1,7 @@
 #include "models/prophetnet/attention.h"
 
+#include "models/prophetnet/small_linear.h"
+
 #include <cmath>
 
 #include "kernels/ops.h"
@@ -8,7 +10,7 @@
 namespace qdq::models::prophetnet {
 
 namespace {
-layers::QuantLinear linear(const std::string& name, WeightStore& ws, int64_t out, int64_t in,
+layers::QuantLinear load_linear(const std::string& name, WeightStore& ws, int64_t out, int64_t in,
                            quant::QuantPlan& plan) {
   Tensor w = ws.take(name + ".weight", {out, in});
   Tensor b = ws.take(name + ".bias", {out});
@@ -25,10 +27,10 @@ std::vector<float> additive_key_mask(const std::vector<int64_t>& mask) {
 Attention::Attention(const std::string& m, WeightStore& ws, int64_t hidden, int64_t heads, quant::QuantPlan& plan)
     : hidden_(hidden), heads_(heads) {
   // Creation order = named_modules() order of ProphetNetAttention: key, value, query, out.
-  k_ = linear(m + ".key_proj", ws, hidden, hidden, plan);
-  v_ = linear(m + ".value_proj", ws, hidden, hidden, plan);
-  q_ = linear(m + ".query_proj", ws, hidden, hidden, plan);
-  o_ = linear(m + ".out_proj", ws, hidden, hidden, plan);
+  k_ = load_linear(m + ".key_proj", ws, hidden, hidden, plan);
+  v_ = load_linear(m + ".value_proj", ws, hidden, hidden, plan);
+  q_ = load_linear(m + ".query_proj", ws, hidden, hidden, plan);
+  o_ = load_linear(m + ".out_proj", ws, hidden, hidden, plan);
 }
 
 void Attention::prepare() {
@@ -39,12 +41,12 @@ void Attention::prepare() {
 }
 
 Attention::KV Attention::project_kv(const Tensor& states) {
-  return {split_heads(k_.forward(states), heads_), split_heads(v_.forward(states), heads_)};
+  return {split_heads(linear(k_, states), heads_), split_heads(linear(v_, states), heads_)};
 }
 
 Tensor Attention::forward(const Tensor& x, const KV& kv, const std::vector<float>& key_add) {
   const int64_t B = x.dim(0), T = x.dim(1), d = hidden_ / heads_, S = kv.k.dim(1);
-  Tensor q = q_.forward(x);
+  Tensor q = linear(q_, x);
   // transformers divides (not multiplies) by sqrt(head_dim).
   const float scale = std::sqrt(static_cast<float>(d));
   for (float* p = q.data<float>(), *e = p + q.numel(); p != e; ++p) *p /= scale;
@@ -60,7 +62,7 @@ Tensor Attention::forward(const Tensor& x, const KV& kv, const std::vector<float
   }
   kernels::softmax(scores);
   Tensor ctx = kernels::batched_matmul(scores, kv.v, /*transpose_b=*/false);  // [B*heads, T, d]
-  return o_.forward(merge_heads(ctx, B));
+  return linear(o_, merge_heads(ctx, B));
 }
 
 }  // namespace qdq::models::prophetnet

@@ -1,5 +1,7 @@
 #include "models/prophetnet/ngram_attention.h"
 
+#include "models/prophetnet/small_linear.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -9,7 +11,7 @@
 namespace qdq::models::prophetnet {
 
 namespace {
-layers::QuantLinear linear(const std::string& name, WeightStore& ws, int64_t out, int64_t in,
+layers::QuantLinear load_linear(const std::string& name, WeightStore& ws, int64_t out, int64_t in,
                            quant::QuantPlan& plan) {
   Tensor w = ws.take(name + ".weight", {out, in});
   Tensor b = ws.take(name + ".bias", {out});
@@ -28,11 +30,11 @@ NgramSelfAttention::NgramSelfAttention(const std::string& m, WeightStore& ws, co
       ngram_(c.ngram),
       buckets_(c.num_buckets),
       max_distance_(c.relative_max_distance) {
-  k_ = linear(m + ".key_proj", ws, hidden_, hidden_, plan);
-  v_ = linear(m + ".value_proj", ws, hidden_, hidden_, plan);
-  q_ = linear(m + ".query_proj", ws, hidden_, hidden_, plan);
-  o_ = linear(m + ".out_proj", ws, hidden_, hidden_, plan);
-  rel_ = linear(m + ".relative_pos_embeddings", ws, buckets_ * heads_, hidden_, plan);
+  k_ = load_linear(m + ".key_proj", ws, hidden_, hidden_, plan);
+  v_ = load_linear(m + ".value_proj", ws, hidden_, hidden_, plan);
+  q_ = load_linear(m + ".query_proj", ws, hidden_, hidden_, plan);
+  o_ = load_linear(m + ".out_proj", ws, hidden_, hidden_, plan);
+  rel_ = load_linear(m + ".relative_pos_embeddings", ws, buckets_ * heads_, hidden_, plan);
 }
 
 void NgramSelfAttention::prepare() {
@@ -46,13 +48,13 @@ void NgramSelfAttention::prepare() {
 Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector<int64_t>& mask, RelPosMode mode,
                                    SelfKV* cache) {
   const int64_t B = x.dim(0), R = x.dim(1), H = hidden_, nh = heads_, d = H / nh, NG = ngram_, NB = buckets_;
-  Tensor q = q_.forward(x);
-  Tensor k = k_.forward(x);
-  Tensor v = v_.forward(x);
+  Tensor q = linear(q_, x);
+  Tensor k = linear(k_, x);
+  Tensor v = linear(v_, x);
   scale_inplace(q, std::sqrt(static_cast<float>(d)));
   // The bias Linear runs on the main stream, then on the predicting streams [B, ngram, T, H].
-  Tensor rel_main = rel_.forward(slice_rows(x, 0, T));        // [B, T, NB*nh]
-  Tensor rel_pred = rel_.forward(slice_rows(x, T, NG * T));   // [B, NG*T, NB*nh]
+  Tensor rel_main = linear(rel_, slice_rows(x, 0, T));        // [B, T, NB*nh]
+  Tensor rel_pred = linear(rel_, slice_rows(x, T, NG * T));   // [B, NG*T, NB*nh]
 
   std::vector<int64_t> main_bucket(T * T), pred_bucket(T * 2 * T);
   for (int64_t t = 0; t < T; ++t)
@@ -132,8 +134,8 @@ Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector
         }
   }
 
-  Tensor out_main = o_.forward(ctx_main.reshape({B, 1, T, H}));
-  Tensor out_pred = o_.forward(ctx_pred.reshape({B, NG, T, H}));
+  Tensor out_main = linear(o_, ctx_main.reshape({B, 1, T, H}));
+  Tensor out_pred = linear(o_, ctx_pred.reshape({B, NG, T, H}));
   Tensor y(DType::F32, {B, R, H});
   for (int64_t b = 0; b < B; ++b) {
     std::memcpy(y.data<float>() + b * R * H, out_main.data<float>() + b * T * H, sizeof(float) * T * H);
@@ -146,12 +148,12 @@ Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector
 Tensor NgramSelfAttention::step(const Tensor& x, int64_t p, SelfKV& cache, const std::vector<float>& key_add) {
   const int64_t B = x.dim(0), H = hidden_, nh = heads_, d = H / nh, NB = buckets_, cap = cache.k.dim(2);
   check(p < cap, "ProphetNet decoder: step {} beyond the cache capacity {}", p, cap);
-  Tensor q = q_.forward(x);
-  Tensor k = k_.forward(x);
-  Tensor v = v_.forward(x);
+  Tensor q = linear(q_, x);
+  Tensor k = linear(k_, x);
+  Tensor v = linear(v_, x);
   scale_inplace(q, std::sqrt(static_cast<float>(d)));
-  Tensor rel_main = rel_.forward(slice_rows(x, 0, 1));  // [B, 1, NB*nh]
-  Tensor rel_pred = rel_.forward(slice_rows(x, 1, 1));  // stream 0 only
+  // Main row and stream 0's row in one pass over the bias weight: [B, 2, NB*nh].
+  Tensor rel = linear(rel_, x);
   const float *Q = q.data<float>(), *K = k.data<float>(), *V = v.data<float>();
   float *CK = cache.k.data<float>(), *CV = cache.v.data<float>();
   for (int64_t b = 0; b < B; ++b)
@@ -166,10 +168,10 @@ Tensor NgramSelfAttention::step(const Tensor& x, int64_t p, SelfKV& cache, const
     pred_bucket[j] = relative_bucket(p + 1 - j, NB, max_distance_);
   }
   const int64_t own_bucket = relative_bucket(0, NB, max_distance_);
-  Tensor ctx_main(DType::F32, {B, 1, H});
-  Tensor ctx_pred(DType::F32, {B, 1, H});
-  const float *RM = rel_main.data<float>(), *RP = rel_pred.data<float>();
-  float *CM = ctx_main.data<float>(), *CP = ctx_pred.data<float>();
+  // Row 0 main stream, row 1 predicting stream 0, as x: out_proj then runs once over both.
+  Tensor ctx(DType::F32, {B, 2, H});
+  const float *RM = rel.data<float>(), *RP = RM + NB * nh;
+  float *CM = ctx.data<float>(), *CP = CM + H;
 
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < B; ++b)
@@ -181,28 +183,21 @@ Tensor NgramSelfAttention::step(const Tensor& x, int64_t p, SelfKV& cache, const
       // main stream (row 0)
       const float* qm = Q + (b * 2) * H + h * d;
       for (int64_t j = 0; j < S; ++j)
-        w[j] = dot(qm, kc + j * d, d) + RM[b * NB * nh + main_bucket[j] * nh + h] + (mk ? mk[j] : 0.0f);
+        w[j] = dot(qm, kc + j * d, d) + RM[b * 2 * NB * nh + main_bucket[j] * nh + h] + (mk ? mk[j] : 0.0f);
       softmax_row(w.data(), S);
-      float* om = CM + b * H + h * d;
+      float* om = CM + b * 2 * H + h * d;
       for (int64_t j = 0; j < S; ++j) axpy(w[j], vc + j * d, om, d);
       // predicting stream 0 (row 1): all main positions, then its own token.
       const float* qp = Q + (b * 2 + 1) * H + h * d;
       for (int64_t j = 0; j < S; ++j)
-        w[j] = dot(qp, kc + j * d, d) + RP[b * NB * nh + pred_bucket[j] * nh + h] + (mk ? mk[j] : 0.0f);
-      w[S] = dot(qp, K + (b * 2 + 1) * H + h * d, d) + RP[b * NB * nh + own_bucket * nh + h];
+        w[j] = dot(qp, kc + j * d, d) + RP[b * 2 * NB * nh + pred_bucket[j] * nh + h] + (mk ? mk[j] : 0.0f);
+      w[S] = dot(qp, K + (b * 2 + 1) * H + h * d, d) + RP[b * 2 * NB * nh + own_bucket * nh + h];
       softmax_row(w.data(), S + 1);
-      float* op = CP + b * H + h * d;
+      float* op = CP + b * 2 * H + h * d;
       for (int64_t j = 0; j < S; ++j) axpy(w[j], vc + j * d, op, d);
       axpy(w[S], V + (b * 2 + 1) * H + h * d, op, d);
     }
-  Tensor out_main = o_.forward(ctx_main);
-  Tensor out_pred = o_.forward(ctx_pred);
-  Tensor y(DType::F32, {B, 2, H});
-  for (int64_t b = 0; b < B; ++b) {
-    std::memcpy(y.data<float>() + (b * 2) * H, out_main.data<float>() + b * H, sizeof(float) * H);
-    std::memcpy(y.data<float>() + (b * 2 + 1) * H, out_pred.data<float>() + b * H, sizeof(float) * H);
-  }
-  return y;
+  return linear(o_, ctx);
 }
 
 }  // namespace qdq::models::prophetnet

@@ -14,6 +14,15 @@ namespace {
 constexpr int64_t kNR = 4;  // weight rows per tile
 constexpr int64_t kMR = 4;  // x rows per tile
 
+// Tree sum through memory: gcc 12's _mm512_reduce_add_ps trips -Wuninitialized.
+__attribute__((target("avx512f"))) float hsum(__m512 v) {
+  alignas(64) float t[16];
+  _mm512_store_ps(t, v);
+  for (int w = 8; w >= 1; w /= 2)
+    for (int i = 0; i < w; ++i) t[i] += t[i + w];
+  return t[0];
+}
+
 template <int MR, int NR>
 __attribute__((target("avx512f"))) void tile_avx512(const float* x, int64_t K, const float* w, const float* bias,
                                                     float* y, int64_t N) {
@@ -39,7 +48,7 @@ __attribute__((target("avx512f"))) void tile_avx512(const float* x, int64_t K, c
     }
   }
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) y[i * N + j] = _mm512_reduce_add_ps(acc[i][j]) + (bias ? bias[j] : 0.0f);
+    for (int j = 0; j < NR; ++j) y[i * N + j] = hsum(acc[i][j]) + (bias ? bias[j] : 0.0f);
 }
 
 template <int NR>

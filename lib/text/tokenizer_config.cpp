@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "text/unicode.h"
+#include "io/utf8.h"
 
 namespace qdq::text {
 
@@ -27,7 +28,7 @@ bool get_bool(const json& j, const char* key, bool& out, const std::string& path
 }
 
 std::u32string to_u32(const std::string& s, const std::string& path) {
-  check(utf8_valid(s), "{}: a token is not valid UTF-8", path);
+  check(is_valid_utf8(s), "{}: a token is not valid UTF-8", path);
   return utf8_decode(s);
 }
 

@@ -69,14 +69,6 @@ std::u32string utf8_decode(std::string_view s) {
   return out;
 }
 
-bool utf8_valid(std::string_view s) {
-  size_t i = 0;
-  char32_t c;
-  while (i < s.size())
-    if (!decode_one(s, i, c)) return false;
-  return true;
-}
-
 void append_utf8(std::string& out, char32_t c) {
   if (c < 0x80) {
     out += static_cast<char>(c);

@@ -10,7 +10,6 @@ namespace qdq::text {
 // Python's bytes.decode("utf-8") accepts it. Throws Error "text is not valid
 // UTF-8 (byte <offset>)"; the caller adds the location.
 std::u32string utf8_decode(std::string_view s);
-bool utf8_valid(std::string_view s);
 std::string utf8_encode(std::u32string_view s);
 void append_utf8(std::string& out, char32_t c);
 

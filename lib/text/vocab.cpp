@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "text/unicode.h"
+#include "io/utf8.h"
 
 namespace qdq::text {
 
@@ -24,7 +25,7 @@ Vocab load_vocab_from_string(std::string_view content, const std::string& what) 
   v.by_id.reserve(lines.size());
   v.has_id.assign(lines.size(), true);
   for (size_t i = 0; i < lines.size(); ++i) {
-    check(utf8_valid(lines[i]), "{}: line {} is not valid UTF-8", what, i + 1);
+    check(is_valid_utf8(lines[i]), "{}: line {} is not valid UTF-8", what, i + 1);
     auto [it, fresh] = v.ids.emplace(lines[i], static_cast<int64_t>(i));
     if (!fresh) {
       v.has_id[it->second] = false;

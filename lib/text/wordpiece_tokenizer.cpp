@@ -7,13 +7,14 @@
 #include "text/decode.h"
 #include "text/prepare.h"
 #include "text/unicode.h"
+#include "io/utf8.h"
 
 namespace qdq::text {
 
 namespace {
 
 std::u32string decode_text(const std::string& s) {
-  if (!utf8_valid(s)) utf8_decode(s);  // throws with the byte offset
+  if (!is_valid_utf8(s)) utf8_decode(s);  // throws with the byte offset
   return utf8_decode(s);
 }
 

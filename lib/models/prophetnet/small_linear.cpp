@@ -10,7 +10,7 @@ Tensor linear(layers::QuantLinear& l, const Tensor& x, kernels::Activation act) 
   const int64_t M = x.dtype() == DType::F32 && x.ndim() >= 1 && x.dim(-1) == K ? x.numel() / K : 0;
   const bool fp32 = l.input_quantizer().mode() == quant::QuantMode::Disabled &&
                     l.weight_quantizer().mode() == quant::QuantMode::Disabled;
-  if (!fp32 || M == 0 || M > kernels::kGemvMaxRows || w.dtype() != DType::F32) return l.forward(x, act);
+  if (!fp32 || M == 0 || M > kernels::kGemvMaxRows || K < kernels::kGemvMinK || w.dtype() != DType::F32) return l.forward(x, act);
   const Tensor& b = l.bias();
   Shape shape = x.shape();
   shape.back() = N;

@@ -205,7 +205,7 @@ int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Opt
 int run_generate(const GenerateCli& c) {
   const auto t0 = std::chrono::steady_clock::now();
   auto model = load_model_for(c.model);
-  spdlog::info("generate: model loaded in {:.3f} s",
+  spdlog::debug("generate: model loaded in {:.3f} s",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   auto* g = dynamic_cast<models::Generative*>(model.get());
   check(g != nullptr, "{}: {} does not generate (ProphetNet and EncoderDecoderModel do)", c.model.model_dir,

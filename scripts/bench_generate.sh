@@ -2,30 +2,44 @@
 # New tokens/s of `qdqrt generate` on a random prophetnet-large-sized model
 # (hidden 1024, 12+12 layers, 16 heads, ffn 4096, vocab 30522): 64 new tokens
 # after a 32-token prompt (causal LM) or a 256-token source (encoder-decoder),
-# greedy and beam 4, batch 1 and 8. Each figure: B*63 / (t(64 new) - t(1 new)),
-# so model loading, encoding and the prompt pass are not counted.
-# Usage: scripts/bench_generate.sh [BUILD_DIR] [configs...]; QUICK=1 runs fewer configs.
+# greedy and beam 4, batch 1 and 8, fp32 and int8 (max calibration on the
+# calib_* batches of inputs.safetensors). Figures come from generate's own
+# info line: decode tokens/s counts the steps after the first token (inputs x
+# steps / their wall time); "first" is encoder + prompt pass + first token.
+# Usage: scripts/bench_generate.sh [BUILD_DIR] [arch:group:beams:precision ...]
+# QUICK=1 runs fewer configs. OMP_WAIT_POLICY defaults to passive: libgomp's
+# spinning threads otherwise eat the cores on a shared machine (measured 10x
+# slower decoding under load; see the note in DESIGN/report).
 set -euo pipefail
 BUILD=${1:-build}; shift || true
 BIN=$BUILD/qdqrt; MK=$BUILD/make_random_prophetnet
 DIR=${BENCH_MODEL_DIR:-/tmp/qdqrt_bench_prophetnet_large}
-[ -f "$DIR/model.safetensors" ] || "$MK" "$DIR"
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-run() {  # arch group beams precision new_tokens
-  local s e
-  s=$(date +%s.%N)
-  "$BIN" generate -q -m "$DIR" --arch "$1" --tensors-in "$DIR/inputs.safetensors:$2" --tensors-out /tmp/qdqrt_bench_out.safetensors \
-    --num-beams "$3" --max-new-tokens "$5" --min-new-tokens "$5" --batch-size 8 --precision "$4" >/dev/null
-  e=$(date +%s.%N)
-  echo "$e - $s" | bc
+if [ ! -f "$DIR/model.safetensors" ] || ! grep -q calib_causal "$DIR/inputs.safetensors"; then "$MK" "$DIR"; fi
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+CL=ProphetNetForCausalLM; CG=ProphetNetForConditionalGeneration
+amax() {  # arch -> amax table (calibrated once)
+  local f=/tmp/qdqrt_bench_amax_$1.json group=calib_causal
+  [ "$1" = ProphetNetForConditionalGeneration ] && group=calib_seq2seq
+  [ -f "$f" ] || "$BIN" calibrate -q -m "$DIR" --arch "$1" --method max --tensors-in "$DIR/inputs.safetensors:$group" -o "$f"
+  echo "$f"
 }
-CONFIGS=${*:-"ProphetNetForCausalLM:b1_prompt32:1 ProphetNetForCausalLM:b1_prompt32:4 ProphetNetForCausalLM:b8_prompt32:1 ProphetNetForConditionalGeneration:b1_src256:1 ProphetNetForConditionalGeneration:b1_src256:4 ProphetNetForConditionalGeneration:b8_src256:1"}
-[ "${QUICK:-0}" = 1 ] && CONFIGS="ProphetNetForCausalLM:b1_prompt32:1 ProphetNetForConditionalGeneration:b1_src256:4"
-printf "%-36s %-12s %5s %9s %12s\n" model input beams precision new_tok/s
+run() {  # arch group beams precision -> "first_s tok_per_s"
+  local extra=() line
+  [ "$4" = int8 ] && extra=(--precision int8 --amax "$(amax "$1")")
+  line=$("$BIN" generate -m "$DIR" --arch "$1" --tensors-in "$DIR/inputs.safetensors:$2" \
+    --tensors-out /tmp/qdqrt_bench_out.safetensors --num-beams "$3" --max-new-tokens 64 --min-new-tokens 64 \
+    --batch-size 8 "${extra[@]}" 2>&1 >/dev/null | grep "generate: .* new tokens/s")
+  sed -E 's/.*first token ([0-9.]+) s.* ([0-9.]+) new tokens\/s.*/\1 \2/' <<<"$line"
+}
+DEFAULT="$CL:b1_prompt32:1:fp32 $CL:b1_prompt32:4:fp32 $CL:b8_prompt32:1:fp32
+$CG:b1_src256:1:fp32 $CG:b1_src256:4:fp32 $CG:b8_src256:1:fp32
+$CL:b1_prompt32:1:int8 $CL:b1_prompt32:4:int8 $CL:b8_prompt32:1:int8
+$CG:b1_src256:1:int8 $CG:b1_src256:4:int8 $CG:b8_src256:1:int8"
+CONFIGS=${*:-$DEFAULT}
+[ "${QUICK:-0}" = 1 ] && CONFIGS="$CL:b1_prompt32:1:fp32 $CG:b1_src256:4:fp32"
+printf "%-36s %-12s %5s %9s %9s %12s\n" model input beams precision first_s new_tok/s
 for c in $CONFIGS; do
-  IFS=: read -r arch group beams <<<"$c"
-  B=${group#b}; B=${B%%_*}
-  t1=$(run "$arch" "$group" "$beams" fp32 1)
-  t64=$(run "$arch" "$group" "$beams" fp32 64)
-  printf "%-36s %-12s %5s %9s %12.1f\n" "$arch" "$group" "$beams" fp32 "$(echo "$B * 63 / ($t64 - $t1)" | bc -l)"
+  IFS=: read -r arch group beams prec <<<"$c"
+  read -r first tps <<<"$(run "$arch" "$group" "$beams" "$prec")"
+  printf "%-36s %-12s %5s %9s %9s %12s\n" "$arch" "$group" "$beams" "$prec" "$first" "$tps"
 done

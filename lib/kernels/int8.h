@@ -23,6 +23,12 @@ void quantize_into(const Tensor& x, float scale, Tensor& q);
 // I8/U8 -> F32: q / scale (0 when scale is 0).
 Tensor dequantize(const Tensor& q, float scale);
 
+// In place x = clamp(round_half_even(x * scale), lo, hi) / scale (x / 1 when
+// scale is 0): quant::fake_quant for one per-tensor scale, vectorised and
+// threaded. Identical values except that a code of 0 may come out as +0
+// where the reference gives -0. Implementation: kernels/fake_quant.cpp.
+void fake_quant_per_tensor(float* x, int64_t n, float scale, float lo, float hi);
+
 // y = act(dequant(quant(x)) . dequant(quant(W))^T + b), computed exactly in
 // integers: s32 accumulation, then y = acc / (s_x * s_w[n]) + b as static
 // per-channel output scales (the VNNI brgemm path) and post-ops.
@@ -70,5 +76,14 @@ class Int8Linear {
 // and B I8 with scale_b; shapes as batched_matmul. F32 result.
 Tensor batched_matmul_int8(const Tensor& a, float scale_a, const Tensor& b, float scale_b, bool transpose_b,
                            float alpha = 1.0f);
+
+// attention_scores / attention_context (ops.h) on quantized operands:
+// scores F32 = alpha * dequant(Q) dequant(K)^T (+ mask); Q, K I8.
+Tensor attention_scores_int8(const Tensor& q, float scale_q, const Tensor& k, float scale_k, int64_t B, int64_t T,
+                             int64_t H, float alpha, const float* mask_add);
+// ctx = dequant(P) dequant(V); P I8/U8 [B, H, T, T], V I8 [B*T, H*d]. out F32,
+// or I8/U8 requantized in the same primitive: saturate(round_half_even(ctx * out_scale)).
+Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, float scale_v, int64_t B, int64_t T,
+                              int64_t H, DType out = DType::F32, float out_scale = 1.0f);
 
 }  // namespace qdq::kernels

@@ -3,6 +3,7 @@
 // with the weight side done once in prepare() instead of every call.
 #include "layers/quant_linear.h"
 
+#include "layers/quant_point.h"
 #include "quant/calibrator.h"
 
 namespace qdq::layers {
@@ -44,8 +45,18 @@ void QuantLinear::prepare() {
   prepared_ = true;
 }
 
-Tensor QuantLinear::forward(const Tensor& x, kernels::Activation act) {
+bool QuantLinear::int8_ready() {
   if (!prepared_ || in_q_->mode() != in_mode_ || w_q_->mode() != w_mode_) prepare();
+  return int8_.defined();
+}
+
+Tensor QuantLinear::forward_requantized(const Tensor& x, kernels::Activation act, const quant::TensorQuantizer& next) {
+  check(int8_ready(), "{}: forward_requantized needs the int8 kernel", w_q_->name());
+  return int8_.forward_requantized(x, act, int8_scale(next), next.desc().is_unsigned);
+}
+
+Tensor QuantLinear::forward(const Tensor& x, kernels::Activation act) {
+  int8_ready();
   if (int8_.defined())  // x may already be quantized with int8_kernel().input_scale()
     return x.dtype() == DType::F32 ? int8_.forward(x, act) : int8_.forward_quantized(x, act);
 
@@ -62,11 +73,8 @@ Tensor QuantLinear::forward(const Tensor& x, kernels::Activation act) {
     }
     case QuantMode::FakeQuant:
     case QuantMode::Int8: {  // Int8 input next to non-int8 weights: fake quant, same numbers
-      check(in_q_->has_amax(), "quantizer {} has no amax", in_q_->name());
-      const auto& d = in_q_->desc();
       Tensor xq = x.to_f32().clone();  // x may be the caller's tensor or a view of it
-      quant::fake_quant(xq.data<float>(), xq.shape(), in_q_->amax(), d.axis, d.num_bits, d.is_unsigned,
-                        d.narrow_range);
+      quant_point(*in_q_, xq);
       return kernel_.forward(xq, act);
     }
     default:

@@ -24,6 +24,14 @@ class QuantLinear {
   // when a quantizer's mode changed since the last prepare().
   Tensor forward(const Tensor& x, kernels::Activation act = kernels::Activation::None);
   void prepare();
+  // Prepares if a quantizer's mode changed; then true when forward() runs
+  // the int8 kernel (both quantizers in Int8 mode).
+  bool int8_ready();
+  // Int8 only: the output quantized in the same primitive for the quantizer
+  // next in line (which must satisfy layers::int8_ready), e.g. a matmul
+  // input or the next Linear's input quantizer, when nothing between the
+  // two changes the values. act is applied before quantization.
+  Tensor forward_requantized(const Tensor& x, kernels::Activation act, const quant::TensorQuantizer& next);
   // True when forward() runs the int8 kernel (both quantizers in Int8 mode).
   bool is_int8() const { return prepared_ && int8_.defined(); }
   // The int8 kernel, for callers that keep activations quantized (valid when is_int8()).

@@ -80,17 +80,23 @@ int main(int argc, char** argv) {
     }
   }
   write_safetensors(dir + "/model.safetensors", w);
-  // Inputs: groups b<B>_src256 (encoder-decoder) and b<B>_prompt32 (causal LM), ids in [1000, 30000).
+  // Inputs: groups b<B>_src256 (encoder-decoder) and b<B>_prompt32 (causal LM), ids in [1000, 30000);
+  // calibration batches calib_causal (input_ids [4, 96]) and calib_seq2seq (+ decoder_input_ids [4, 64]).
   TensorMap in;
-  for (int64_t B : {1, 8})
-    for (auto [name, L] : {std::pair<const char*, int64_t>{"src256", 256}, {"prompt32", 32}}) {
-      Tensor ids(DType::I64, {B, L});
-      for (int64_t i = 0; i < ids.numel(); ++i) {
-        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-        ids.data<int64_t>()[i] = 1000 + static_cast<int64_t>(state % 29000);
-      }
-      in.add("b" + std::to_string(B) + "_" + name + ".input_ids", ids);
+  auto ids_of = [&](int64_t B, int64_t L) {
+    Tensor ids(DType::I64, {B, L});
+    for (int64_t i = 0; i < ids.numel(); ++i) {
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      ids.data<int64_t>()[i] = 1000 + static_cast<int64_t>(state % 29000);
     }
+    return ids;
+  };
+  for (int64_t B : {1, 8})
+    for (auto [name, L] : {std::pair<const char*, int64_t>{"src256", 256}, {"prompt32", 32}})
+      in.add("b" + std::to_string(B) + "_" + name + ".input_ids", ids_of(B, L));
+  in.add("calib_causal.input_ids", ids_of(4, 96));
+  in.add("calib_seq2seq.input_ids", ids_of(4, 256));
+  in.add("calib_seq2seq.decoder_input_ids", ids_of(4, 64));
   write_safetensors(dir + "/inputs.safetensors", in);
   return 0;
 }

@@ -141,6 +141,27 @@ done
 # 3. quantize with our own max table, then the int8 directory: forward (int8 by default) vs outputs_max.
 "$QDQRT" -q quantize -m "$M" --amax "$TMP/max.json" -o "$TMP/q8"
 [ -f "$TMP/q8/model.safetensors" ] && [ -f "$TMP/q8/config.json" ] && [ -f "$TMP/q8/prophetnet.tokenizer" ]
+# The tied LM head: the word embedding matrix (stored once, as prophetnet.word_embeddings.weight) stays F32 for
+# the embedding lookups; lm_head keeps its per-channel amax and quantizes that matrix on load. Every other
+# QuantLinear weight is I8; every quantizer's _amax equals the table's.
+python3 - "$TMP/q8/model.safetensors" "$TMP/max.json" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]; h = json.loads(f.read(n)); base = 8 + n
+    table = json.load(open(sys.argv[2]))
+    i8 = [k for k, v in h.items() if k != "__metadata__" and v["dtype"] == "I8"]
+    assert len(i8) == 34, len(i8)
+    assert h["prophetnet.word_embeddings.weight"]["dtype"] == "F32"
+    assert "lm_head.weight" not in h
+    for q, a in table.items():
+        v = h[q + "._amax"]; f.seek(base + v["data_offsets"][0])
+        cnt = (v["data_offsets"][1] - v["data_offsets"][0]) // 4
+        got = list(struct.unpack("<%df" % cnt, f.read(4 * cnt)))
+        want = a if isinstance(a, list) else [a]
+        assert v["shape"] == ([len(want), 1] if isinstance(a, list) else []), (q, v["shape"])
+        assert all(struct.unpack("<f", struct.pack("<f", w))[0] == g for g, w in zip(got, want)), q
+print("ok: int8 directory: 34 I8 Linear weights, tied lm_head on the F32 embeddings, 70 _amax entries")
+PY
 "$QDQRT" -q forward -m "$TMP/q8" --tensors-in "$M/inputs.safetensors:test" --tensors-out "$TMP/i8.safetensors"
 python3 "$PYCHECK" bulk "$TMP/i8.safetensors" "$M/outputs_max.safetensors" "$M/meta.json" "$M/inputs.safetensors" "int8-dir"
 # The int8 directory in fake quant gives the fixture's fake quant (dequantized weights are exact).

@@ -61,43 +61,85 @@ void BertAttention::prepare() {
   dense_.prepare();
 }
 
-Tensor BertAttention::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T) {
-  const int64_t H = heads_, d = head_dim_;
-  const Shape bhtd{B, H, T, d};
-  Tensor q(DType::F32, bhtd), k(DType::F32, bhtd), v(DType::F32, bhtd);
-  {
-    Tensor lq = query_.forward(x), lk = key_.forward(x), lv = value_.forward(x);
-    split_heads(lq.data<float>(), hidden_, q.data<float>(), B, T, H, d);
-    split_heads(lk.data<float>(), hidden_, k.data<float>(), B, T, H, d);
-    split_heads(lv.data<float>(), hidden_, v.data<float>(), B, T, H, d);
-  }
-  // Q is quantized before the 1/sqrt(d) scaling (folded into the matmul's alpha).
+bool BertAttention::int8_self_attention() {
+  using layers::int8_ready;
+  // Every Linear must be prepared (int8_ready() re-prepares after mode changes), so no short-circuit.
+  const bool linears = query_.int8_ready() & key_.int8_ready() & value_.int8_ready();
+  // K and V are oneDNN's weights operand, which is s8 only; Q takes I8 in attention_scores_int8.
+  return linears && int8_ready(*mq_, false) && int8_ready(*mk_, false) && int8_ready(*mv_, false) &&
+         int8_ready(*ma_, true);
+}
+
+// fp32, calibration and fake quant: each quant point applied in place, as
+// the quantizers apply themselves. Per-tensor quantizers make the [B*T, H*d]
+// layout (instead of HF's [B, H, T, d]) irrelevant to calibration and fake quant.
+Tensor BertAttention::self_attention(const Tensor& x, const float* mask_add, int64_t B, int64_t T) {
+  Tensor q = query_.forward(x), k = key_.forward(x), v = value_.forward(x);
+  // Q is quantized before the 1/sqrt(d) scaling (folded into the matmul's output scale).
   // K's quantizer sees K^T in Hugging Face; per-tensor amax makes the layout irrelevant.
   quant_point(*mq_, q);
   quant_point(*mk_, k);
-  Tensor scores = kernels::batched_matmul(q.reshape({B * H, T, d}), k.reshape({B * H, T, d}), true,
-                                          1.0f / std::sqrt(static_cast<float>(d)));
-  float* s = scores.data<float>();
-#pragma omp parallel for collapse(2)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t r = 0; r < H * T; ++r) {
-      float* row = s + (b * H * T + r) * T;
-      const float* m = mask_add + b * T;
-      for (int64_t j = 0; j < T; ++j) row[j] += m[j];
-    }
+  Tensor scores = kernels::attention_scores(q, k, B, T, heads_, 1.0f / std::sqrt(static_cast<float>(head_dim_)),
+                                            mask_add);
   kernels::softmax(scores);
   quant_point(*ma_, scores);
   quant_point(*mv_, v);
-  Tensor ctx = kernels::batched_matmul(scores, v.reshape({B * H, T, d}), false);
-  Tensor merged(DType::F32, {B * T, hidden_});
-  merge_heads(ctx.data<float>(), merged.data<float>(), B, T, H, d);
+  return kernels::attention_context(scores, v, B, T, heads_);
+}
 
-  Tensor out = dense_.forward(merged);
-  quant_point(*local_, out);
-  quant_point(*residual_, x);
-  kernels::add(out, x);
-  kernels::layer_norm(out, ln_w_, ln_b_, eps_);
+// Int8: x is quantized once for the three projections when their input
+// quantizers agree (max calibration gives them the same amax: they see the
+// same tensor); each projection writes its output already quantized for its
+// matmul quantizer; the context comes out quantized for output.dense when
+// that is int8. Softmax stays fp32 (its output is quantized once, for P.V).
+Tensor BertAttention::self_attention_int8(const Tensor& x, const float* mask_add, int64_t B, int64_t T) {
+  Tensor xq;
+  float xq_scale = 0.0f;
+  bool xq_unsigned = false;
+  auto input_of = [&](const layers::QuantLinear& l) {
+    const auto& k = l.int8_kernel();
+    if (!xq.defined() || k.input_scale() != xq_scale || k.input_unsigned() != xq_unsigned) {
+      xq_scale = k.input_scale();
+      xq_unsigned = k.input_unsigned();
+      xq = xq_unsigned ? kernels::quantize_u8(x, xq_scale) : kernels::quantize_s8(x, xq_scale);
+    }
+    return xq;
+  };
+  using kernels::Activation;
+  Tensor q = query_.forward_requantized(input_of(query_), Activation::None, *mq_);
+  Tensor k = key_.forward_requantized(input_of(key_), Activation::None, *mk_);
+  Tensor v = value_.forward_requantized(input_of(value_), Activation::None, *mv_);
+  xq = Tensor();
+  const float sq = layers::int8_scale(*mq_), sk = layers::int8_scale(*mk_), sv = layers::int8_scale(*mv_),
+              sa = layers::int8_scale(*ma_);
+  Tensor scores = kernels::attention_scores_int8(q, sq, k, sk, B, T, heads_,
+                                                 1.0f / std::sqrt(static_cast<float>(head_dim_)), mask_add);
+  kernels::softmax(scores);
+  Tensor p = ma_->desc().is_unsigned ? kernels::quantize_u8(scores, sa) : kernels::quantize_s8(scores, sa);
+  scores = Tensor();
+  if (dense_.int8_ready()) {
+    const auto& dk = dense_.int8_kernel();
+    return kernels::attention_context_int8(p, sa, v, sv, B, T, heads_, dk.input_unsigned() ? DType::U8 : DType::I8,
+                                           dk.input_scale());
+  }
+  return kernels::attention_context_int8(p, sa, v, sv, B, T, heads_);
+}
+
+Tensor BertAttention::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T) {
+  // ctx: F32, or quantized for output.dense's int8 kernel.
+  Tensor ctx = int8_self_attention() ? self_attention_int8(x, mask_add, B, T) : self_attention(x, mask_add, B, T);
+  Tensor out = dense_.forward(ctx);
+  ctx = Tensor();
+  residual_add_norm(*local_, out, *residual_, x, ln_w_, ln_b_, eps_);
   return out;
+}
+
+void residual_add_norm(quant::TensorQuantizer& local, Tensor& out, quant::TensorQuantizer& residual, Tensor& x,
+                       const Tensor& gamma, const Tensor& beta, float eps) {
+  quant_point(local, out);
+  quant_point(residual, x);
+  kernels::add(out, x);
+  kernels::layer_norm(out, gamma, beta, eps);
 }
 
 }  // namespace qdq::models::bert

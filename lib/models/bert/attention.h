@@ -19,6 +19,11 @@ class BertAttention {
   void prepare();
 
  private:
+  bool int8_self_attention();
+  // The context [B*T, hidden] before output.dense.
+  Tensor self_attention(const Tensor& x, const float* mask_add, int64_t B, int64_t T);
+  Tensor self_attention_int8(const Tensor& x, const float* mask_add, int64_t B, int64_t T);
+
   // Initialised in this order (see the constructor).
   int64_t heads_ = 0, head_dim_ = 0, hidden_ = 0;
   float eps_ = 0;
@@ -29,6 +34,13 @@ class BertAttention {
   Tensor ln_w_, ln_b_;
 };
 
+// BertSelfOutput / BertOutput's tail as QDQBERT writes it:
+// out = LayerNorm(local(out) + residual(x)); both quant points fake-quantize
+// in place (x is consumed).
+void residual_add_norm(quant::TensorQuantizer& local, Tensor& out, quant::TensorQuantizer& residual, Tensor& x,
+                       const Tensor& gamma, const Tensor& beta, float eps);
+
+// Kept for the op-by-op tests; the forward addresses heads through strides.
 // [B*T, H*d] (row stride ld floats, column offset applied by caller) -> [B, H, T, d].
 void split_heads(const float* src, int64_t ld, float* dst, int64_t B, int64_t T, int64_t H, int64_t d);
 // [B, H, T, d] -> [B*T, H*d].

@@ -1,6 +1,5 @@
 #include "models/bert/layer.h"
 
-#include "models/bert/quant_point.h"
 
 namespace qdq::models::bert {
 
@@ -31,14 +30,14 @@ Tensor BertLayer::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T
   Tensor a = attention_.forward(x, mask_add, B, T);
   Tensor out;
   {
-    // The activation is fused; output.dense's input quantizer then sees its result.
-    Tensor inter = intermediate_.forward(a, act_);
+    // The activation is fused; output.dense's input quantizer then sees its
+    // result, so in int8 the intermediate writes that quantizer's codes.
+    const bool int8 = intermediate_.int8_ready() & output_.int8_ready();
+    Tensor inter = int8 ? intermediate_.forward_requantized(a, act_, output_.input_quantizer())
+                        : intermediate_.forward(a, act_);
     out = output_.forward(inter);
   }
-  quant_point(*local_, out);
-  quant_point(*residual_, a);
-  kernels::add(out, a);
-  kernels::layer_norm(out, ln_w_, ln_b_, eps_);
+  residual_add_norm(*local_, out, *residual_, a, ln_w_, ln_b_, eps_);
   return out;
 }
 

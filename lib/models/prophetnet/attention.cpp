@@ -1,7 +1,5 @@
 #include "models/prophetnet/attention.h"
 
-#include "models/prophetnet/small_linear.h"
-
 #include <cmath>
 
 #include "kernels/ops.h"
@@ -41,12 +39,12 @@ void Attention::prepare() {
 }
 
 Attention::KV Attention::project_kv(const Tensor& states) {
-  return {split_heads(linear(k_, states), heads_), split_heads(linear(v_, states), heads_)};
+  return {split_heads(k_.forward(states), heads_), split_heads(v_.forward(states), heads_)};
 }
 
 Tensor Attention::forward(const Tensor& x, const KV& kv, const std::vector<float>& key_add) {
   const int64_t B = x.dim(0), T = x.dim(1), d = hidden_ / heads_, S = kv.k.dim(1);
-  Tensor q = linear(q_, x);
+  Tensor q = q_.forward(x);
   // transformers divides (not multiplies) by sqrt(head_dim).
   const float scale = std::sqrt(static_cast<float>(d));
   for (float* p = q.data<float>(), *e = p + q.numel(); p != e; ++p) *p /= scale;
@@ -62,7 +60,7 @@ Tensor Attention::forward(const Tensor& x, const KV& kv, const std::vector<float
   }
   kernels::softmax(scores);
   Tensor ctx = kernels::batched_matmul(scores, kv.v, /*transpose_b=*/false);  // [B*heads, T, d]
-  return linear(o_, merge_heads(ctx, B));
+  return o_.forward(merge_heads(ctx, B));
 }
 
 }  // namespace qdq::models::prophetnet

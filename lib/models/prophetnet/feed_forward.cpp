@@ -1,7 +1,5 @@
 #include "models/prophetnet/feed_forward.h"
 
-#include "models/prophetnet/small_linear.h"
-
 #include "kernels/ops.h"
 
 namespace qdq::models::prophetnet {
@@ -15,7 +13,7 @@ FeedForward::FeedForward(const std::string& m, WeightStore& ws, int64_t hidden, 
                              ws.take(m + ".output.bias", {hidden}), plan);
 }
 
-Tensor FeedForward::forward(const Tensor& x) { return linear(out_, linear(in_, x, act_)); }
+Tensor FeedForward::forward(const Tensor& x) { return out_.forward(in_.forward(x, act_)); }
 
 void FeedForward::prepare() {
   in_.prepare();

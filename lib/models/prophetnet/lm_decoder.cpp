@@ -1,7 +1,5 @@
 #include "models/prophetnet/lm_decoder.h"
 
-#include "models/prophetnet/small_linear.h"
-
 namespace qdq::models::prophetnet {
 
 Tensor take_word_embeddings(WeightStore& ws, const std::string& prefix, const Config& c) {
@@ -34,7 +32,7 @@ void LmDecoder::prepare() {
 
 Tensor LmDecoder::predict_logits(const Tensor& ngram_hidden, int64_t T) {
   const int64_t B = ngram_hidden.dim(0), NG = dec_.config().ngram, H = ngram_hidden.dim(2);
-  return linear(head_, ngram_hidden.reshape({B, NG, T, H}));
+  return head_.forward(ngram_hidden.reshape({B, NG, T, H}));
 }
 
 Tensor LmDecoder::prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len, const Tensor& enc,
@@ -46,11 +44,11 @@ Tensor LmDecoder::prefill(GenState& st, const std::vector<int64_t>& seqs, int64_
   Tensor last(DType::F32, {st.rows, H});
   for (int64_t r = 0; r < st.rows; ++r)
     std::copy_n(out.ngram.data<float>() + (r * out.ngram.dim(1) + len - 1) * H, H, last.data<float>() + r * H);
-  return linear(head_, last);
+  return head_.forward(last);
 }
 
 Tensor LmDecoder::step(GenState& st, const std::vector<int64_t>& tokens) {
-  return linear(head_, dec_.step(tokens, st.cache));
+  return head_.forward(dec_.step(tokens, st.cache));
 }
 
 }  // namespace qdq::models::prophetnet

@@ -1,7 +1,5 @@
 #include "models/prophetnet/ngram_attention.h"
 
-#include "models/prophetnet/small_linear.h"
-
 #include <cmath>
 #include <cstring>
 
@@ -48,13 +46,13 @@ void NgramSelfAttention::prepare() {
 Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector<int64_t>& mask, RelPosMode mode,
                                    SelfKV* cache) {
   const int64_t B = x.dim(0), R = x.dim(1), H = hidden_, nh = heads_, d = H / nh, NG = ngram_, NB = buckets_;
-  Tensor q = linear(q_, x);
-  Tensor k = linear(k_, x);
-  Tensor v = linear(v_, x);
+  Tensor q = q_.forward(x);
+  Tensor k = k_.forward(x);
+  Tensor v = v_.forward(x);
   scale_inplace(q, std::sqrt(static_cast<float>(d)));
   // The bias Linear runs on the main stream, then on the predicting streams [B, ngram, T, H].
-  Tensor rel_main = linear(rel_, slice_rows(x, 0, T));        // [B, T, NB*nh]
-  Tensor rel_pred = linear(rel_, slice_rows(x, T, NG * T));   // [B, NG*T, NB*nh]
+  Tensor rel_main = rel_.forward(slice_rows(x, 0, T));        // [B, T, NB*nh]
+  Tensor rel_pred = rel_.forward(slice_rows(x, T, NG * T));   // [B, NG*T, NB*nh]
 
   std::vector<int64_t> main_bucket(T * T), pred_bucket(T * 2 * T);
   for (int64_t t = 0; t < T; ++t)
@@ -134,8 +132,8 @@ Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector
         }
   }
 
-  Tensor out_main = linear(o_, ctx_main.reshape({B, 1, T, H}));
-  Tensor out_pred = linear(o_, ctx_pred.reshape({B, NG, T, H}));
+  Tensor out_main = o_.forward(ctx_main.reshape({B, 1, T, H}));
+  Tensor out_pred = o_.forward(ctx_pred.reshape({B, NG, T, H}));
   Tensor y(DType::F32, {B, R, H});
   for (int64_t b = 0; b < B; ++b) {
     std::memcpy(y.data<float>() + b * R * H, out_main.data<float>() + b * T * H, sizeof(float) * T * H);
@@ -148,12 +146,12 @@ Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector
 Tensor NgramSelfAttention::step(const Tensor& x, int64_t p, SelfKV& cache, const std::vector<float>& key_add) {
   const int64_t B = x.dim(0), H = hidden_, nh = heads_, d = H / nh, NB = buckets_, cap = cache.k.dim(2);
   check(p < cap, "ProphetNet decoder: step {} beyond the cache capacity {}", p, cap);
-  Tensor q = linear(q_, x);
-  Tensor k = linear(k_, x);
-  Tensor v = linear(v_, x);
+  Tensor q = q_.forward(x);
+  Tensor k = k_.forward(x);
+  Tensor v = v_.forward(x);
   scale_inplace(q, std::sqrt(static_cast<float>(d)));
   // Main row and stream 0's row in one pass over the bias weight: [B, 2, NB*nh].
-  Tensor rel = linear(rel_, x);
+  Tensor rel = rel_.forward(x);
   const float *Q = q.data<float>(), *K = k.data<float>(), *V = v.data<float>();
   float *CK = cache.k.data<float>(), *CV = cache.v.data<float>();
   for (int64_t b = 0; b < B; ++b)
@@ -197,7 +195,7 @@ Tensor NgramSelfAttention::step(const Tensor& x, int64_t p, SelfKV& cache, const
       for (int64_t j = 0; j < S; ++j) axpy(w[j], vc + j * d, op, d);
       axpy(w[S], V + (b * 2 + 1) * H + h * d, op, d);
     }
-  return linear(o_, ctx);
+  return o_.forward(ctx);
 }
 
 }  // namespace qdq::models::prophetnet

@@ -162,7 +162,7 @@ TEST_CASE("(c) fake quant with percentile amax matches outputs_hist_percentile (
 TEST_CASE("(c) fake quant (max): encoder and decoder main stream within 1e-4 (measured flip noise 6.2e-6)") {
   const TensorMap got = run(quant::QuantMode::FakeQuant, pq::file("amax_max.json"));
   const TensorMap want = read_safetensors(pq::file("outputs_max.safetensors"));
-  for (const char* n : {"encoder_last_hidden_state", "decoder_last_hidden_state"}) {
+  for (const std::string n : {"encoder_last_hidden_state", "decoder_last_hidden_state"}) {
     CAPTURE(n);
     CHECK(pq::diff(got.at(n), want.at(n)).max_abs <= 1e-4);
   }
@@ -433,8 +433,8 @@ TEST_CASE("(f) int8 with max amax: README fake-quant check against outputs_max, 
   const TensorMap i8s = pq::fixture_form(i8, vocab_cols());
   const TensorMap ref32 = read_safetensors(pq::file("outputs_fp32.safetensors"));
   const TensorMap refmax = read_safetensors(pq::file("outputs_max.safetensors"));
-  for (const char* n : {"encoder_last_hidden_state", "decoder_last_hidden_state", "decoder_last_hidden_state_ngram",
-                        "logits", "logits_ngram"}) {
+  for (const std::string n : {"encoder_last_hidden_state", "decoder_last_hidden_state",
+                               "decoder_last_hidden_state_ngram", "logits", "logits_ngram"}) {
     CAPTURE(n);
     // Full tensors against our own fake quant / fp32 (reported only), summaries against the references.
     const double vs_fq = pq::diff(i8.at(n), fq.at(n)).max_abs, vs_f32 = pq::diff(i8.at(n), f32.at(n)).max_abs;

@@ -1,0 +1,127 @@
+// Attention products straight on [B*T, H*d] activations (a Linear's output
+// layout): each head is a strided 4-D view {B, H, T, d}, so the head split
+// and merge copies disappear, the additive mask is a binary post-op and the
+// 1/sqrt(d) or dequantization factor a static output scale. One primitive
+// per (shape, types, scale), cached.
+#include "kernels/engine.h"
+#include "kernels/int8.h"
+#include "kernels/ops.h"
+
+namespace qdq::kernels {
+
+using dnnl::memory;
+using dt = memory::data_type;
+
+namespace {
+
+enum Kind : int64_t { kScores = 0, kContext = 1 };
+
+dt dnnl_type(DType t) {
+  switch (t) {
+    case DType::F32: return dt::f32;
+    case DType::I8: return dt::s8;
+    case DType::U8: return dt::u8;
+    default: throw Error("attention matmul: unsupported dtype {}", dtype_name(t));
+  }
+}
+
+// {B, H, T, d} view of a [B*T, H*d] row-major tensor.
+memory::desc heads_view(int64_t B, int64_t T, int64_t H, int64_t d, dt type) {
+  return memory::desc({B, H, T, d}, type, memory::dims{T * H * d, d, H * d, 1});
+}
+
+// scores: a = Q rows, b = K rows (read as K^T), dst [B, H, T, T] dense.
+// context: a = P [B, H, T, T] dense, b = V rows, dst [B*T, H*d] rows.
+Tensor run(Kind kind, const Tensor& a, const Tensor& b, int64_t B, int64_t T, int64_t H, DType out, float oscale,
+           const float* mask_add) {
+  const int64_t HD = kind == kScores ? a.dim(-1) : b.dim(-1);
+  check(H > 0 && HD % H == 0, "attention matmul: width {} is not a multiple of {} heads", HD, H);
+  const int64_t d = HD / H;
+  const int64_t rows = B * T;
+  if (kind == kScores) {
+    check(a.numel() == rows * HD && b.numel() == rows * HD, "attention scores: Q {} / K {} are not [{}, {}]",
+          shape_str(a.shape()), shape_str(b.shape()), rows, HD);
+  } else {
+    check(a.numel() == B * H * T * T && b.numel() == rows * HD, "attention context: P {} / V {} do not fit B={} T={} H={}",
+          shape_str(a.shape()), shape_str(b.shape()), B, T, H);
+  }
+  const dt at = dnnl_type(a.dtype()), bt = dnnl_type(b.dtype()), ot = dnnl_type(out);
+  Tensor c = kind == kScores ? detail::uninit(out, {B, H, T, T}) : detail::uninit(out, {rows, HD});
+  if (c.numel() == 0) return c;
+
+  static detail::ShapeCache<detail::Prim> cache;
+  std::lock_guard<std::mutex> lock(cache.mu);
+  const int64_t types = static_cast<int64_t>(at) * 10000 + static_cast<int64_t>(bt) * 100 + static_cast<int64_t>(ot);
+  const detail::Key key{kind, B, T, H, d, types, detail::float_bits(oscale), mask_add != nullptr};
+  auto& p = cache.get(key, [&] {
+    auto& eng = detail::engine();
+    memory::desc ad, bd, cd;
+    if (kind == kScores) {
+      ad = heads_view(B, T, H, d, at);
+      bd = memory::desc({B, H, d, T}, bt, memory::dims{T * HD, d, 1, HD});
+      cd = memory::desc({B, H, T, T}, ot, memory::format_tag::abcd);
+    } else {
+      ad = memory::desc({B, H, T, T}, at, memory::format_tag::abcd);
+      bd = heads_view(B, T, H, d, bt);
+      cd = heads_view(B, T, H, d, ot);
+    }
+    dnnl::primitive_attr attr;
+    if (oscale != 1.0f) attr.set_output_scales(0, {oscale});
+    memory::desc md({B, 1, 1, T}, dt::f32, memory::format_tag::abcd);
+    if (mask_add) {
+      dnnl::post_ops po;
+      po.append_binary(dnnl::algorithm::binary_add, md);
+      attr.set_post_ops(po);
+    }
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, eng);
+    detail::Prim prim{dnnl::matmul(pd),
+                      {{DNNL_ARG_SRC, memory(ad, eng, nullptr)},
+                       {DNNL_ARG_WEIGHTS, memory(bd, eng, nullptr)},
+                       {DNNL_ARG_DST, memory(cd, eng, nullptr)}}};
+    if (mask_add) prim.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = memory(md, eng, nullptr);
+    return prim;
+  });
+  p.set(DNNL_ARG_SRC, a.raw());
+  p.set(DNNL_ARG_WEIGHTS, b.raw());
+  p.set(DNNL_ARG_DST, c.raw());
+  if (mask_add) p.set(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mask_add);
+  p.run();
+  return c;
+}
+
+float int8_oscale(float sa, float sb, float mul) { return (sa == 0.0f || sb == 0.0f) ? 0.0f : mul / (sa * sb); }
+
+}  // namespace
+
+Tensor attention_scores(const Tensor& q, const Tensor& k, int64_t B, int64_t T, int64_t H, float alpha,
+                        const float* mask_add) {
+  detail::require_f32(q, "attention_scores q");
+  detail::require_f32(k, "attention_scores k");
+  return run(kScores, q, k, B, T, H, DType::F32, alpha, mask_add);
+}
+
+Tensor attention_context(const Tensor& p, const Tensor& v, int64_t B, int64_t T, int64_t H) {
+  detail::require_f32(p, "attention_context p");
+  detail::require_f32(v, "attention_context v");
+  return run(kContext, p, v, B, T, H, DType::F32, 1.0f, nullptr);
+}
+
+Tensor attention_scores_int8(const Tensor& q, float scale_q, const Tensor& k, float scale_k, int64_t B, int64_t T,
+                             int64_t H, float alpha, const float* mask_add) {
+  check(q.dtype() == DType::I8 && k.dtype() == DType::I8, "attention_scores_int8: Q and K must be I8, got {} and {}",
+        dtype_name(q.dtype()), dtype_name(k.dtype()));
+  return run(kScores, q, k, B, T, H, DType::F32, int8_oscale(scale_q, scale_k, alpha), mask_add);
+}
+
+Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, float scale_v, int64_t B, int64_t T,
+                              int64_t H, DType out, float out_scale) {
+  check(p.dtype() == DType::I8 || p.dtype() == DType::U8, "attention_context_int8: P must be I8 or U8, got {}",
+        dtype_name(p.dtype()));
+  check(v.dtype() == DType::I8, "attention_context_int8: V must be I8, got {}", dtype_name(v.dtype()));
+  check(out == DType::F32 || out == DType::I8 || out == DType::U8, "attention_context_int8: bad output type {}",
+        dtype_name(out));
+  const float mul = out == DType::F32 ? 1.0f : out_scale;
+  return run(kContext, p, v, B, T, H, out, int8_oscale(scale_p, scale_v, mul), nullptr);
+}
+
+}  // namespace qdq::kernels

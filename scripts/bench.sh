@@ -2,6 +2,8 @@
 # Encode throughput of a random bert-base (12 x 768, ffn 3072, vocab 30522) at
 # 1 x 128 and 8 x 128 tokens, fp32 and int8, next to the oneDNN GEMM peak
 # measured in the same run (bench_gemm). About 2-3 minutes on 2 cores.
+# Also: model size on disk (fp32 vs `qdqrt quantize` output) and peak RSS of
+# each encode run (/usr/bin/time -v).
 # Env: BUILD (default build), THREADS (default: all cores).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,31 +40,43 @@ head -n 32 "$B/texts.txt" >"$B/texts32.txt"
 if [ ! -f "$B/amax.json" ]; then
   "$BIN" -q "${THREADS_OPT[@]}" calibrate -m "$M" --method max --max-length 128 -i "$B/texts8.txt" -o "$B/amax.json"
 fi
+Q=$B/bert-base-int8
+if [ ! -f "$Q/model.safetensors" ]; then
+  rm -rf "$Q"
+  "$BIN" -q quantize -m "$M" --amax "$B/amax.json" -o "$Q"
+  for f in vocab.txt tokenizer_config.json special_tokens_map.json; do cp "$M/$f" "$Q/"; done
+fi
 
 # bert-base GEMM work per 128-token sequence: 12 layers x 128 tokens x
 # 2 (4 H^2 + 2 H F + 2 T H) FLOP = 22.35 GFLOP (pooler and classifier negligible).
 GFLOP_PER_SEQ=$(python3 -c "H,F,T,L=768,3072,128,12; print(2*(4*H*H+2*H*F+2*T*H)*T*L/1e9)")
 
+# Prints "sequences/s peak_rss_MB". int8 runs the quantized model directory.
 run() {  # precision batch texts
-  local extra=()
-  [ "$1" = int8 ] && extra=(--amax "$B/amax.json")
-  "$BIN" "${THREADS_OPT[@]}" encode -m "$M" --precision "$1" "${extra[@]}" --max-length 128 \
-    --batch-size "$2" -i "$3" -o /dev/null 2>&1 | sed -n 's/.*(\([0-9.]*\) sequences\/s).*/\1/p'
+  local model=$M
+  [ "$1" = int8 ] && model=$Q
+  /usr/bin/time -v "$BIN" "${THREADS_OPT[@]}" encode -m "$model" --precision "$1" --max-length 128 \
+    --batch-size "$2" -i "$3" -o /dev/null 2>"$B/run.log" || { cat "$B/run.log" >&2; return 1; }
+  local sps rss
+  sps=$(sed -n 's/.*(\([0-9.]*\) sequences\/s).*/\1/p' "$B/run.log")
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$B/run.log")
+  echo "$sps $((rss / 1024))"
 }
 
 echo "qdqrt bench: random bert-base, 128 tokens, threads ${THREADS:-default}"
-printf "%-10s %-6s %14s %18s\n" precision batch "sequences/s" "effective GFLOP/s"
+printf "%-10s %-6s %14s %18s %14s\n" precision batch "sequences/s" "effective GFLOP/s" "peak RSS MB"
 declare -A RES
 for p in fp32 int8; do
   for b in 1 8; do
     texts=$B/texts8.txt
     [ "$b" = 8 ] && texts=$B/texts32.txt
-    s=$(run $p $b "$texts")
+    read -r s rss < <(run $p $b "$texts")
     RES[$p$b]=$s
-    printf "%-10s %-6s %14s %18s\n" $p $b "$s" "$(python3 -c "print(f'{$s*$GFLOP_PER_SEQ:.1f}')")"
+    printf "%-10s %-6s %14s %18s %14s\n" $p $b "$s" "$(python3 -c "print(f'{$s*$GFLOP_PER_SEQ:.1f}')")" "$rss"
   done
 done
-
+python3 -c "print(f'int8 / fp32 speed-up: batch 1 {${RES[int81]}/${RES[fp321]}:.2f}x, batch 8 {${RES[int88]}/${RES[fp328]}:.2f}x')"
+echo "model.safetensors: fp32 $(($(stat -c %s "$M/model.safetensors") / 1048576)) MB, int8 $(($(stat -c %s "$Q/model.safetensors") / 1048576)) MB"
 echo
 echo "oneDNN matmul peak on the bert-base GEMM shapes (bench_gemm, best of 10):"
 "$BUILD/bench_gemm" 10 >"$B/gemm.tsv" 2>/dev/null || true

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "core/error.h"
@@ -19,16 +18,18 @@
 #include "quant/calibrator.h"
 #include "quant/int8_checkpoint.h"
 #include "text/tokenizer.h"
+#include "text_input.h"
 
 namespace qdq::app {
 namespace {
 
 struct CalibrateOptions {
   ModelOptions model;
-  std::string method = "max", out, input, input_format;
+  TextInputOptions text_in;
+  std::string method = "max", out;
   double percentile = 99.99;
   int num_bins = 2048;
-  std::vector<std::string> tensors_in, texts;
+  std::vector<std::string> tensors_in;
   int64_t batch_size = 8, max_length = 128;
 };
 
@@ -62,62 +63,11 @@ int64_t batch_rows(const TensorMap& b) {
   return b.names.empty() || b.at(b.names[0]).ndim() == 0 ? 1 : b.at(b.names[0]).dim(0);
 }
 
-struct TextItem {
-  std::string text;
-  std::optional<std::string> pair;
-};
-
-std::vector<TextItem> read_texts(const CalibrateOptions& o) {
-  std::vector<TextItem> items;
-  auto from_line = [](const std::string& l) {
-    const auto tab = l.find('\t');
-    return tab == std::string::npos ? TextItem{l, std::nullopt} : TextItem{l.substr(0, tab), l.substr(tab + 1)};
-  };
-  if (!o.texts.empty()) {
-    check(o.input.empty(), "give texts as arguments or --input, not both");
-    for (auto& t : o.texts) items.push_back(from_line(t));
-    return items;
-  }
-  const bool from_stdin = o.input.empty() || o.input == "-";
-  const std::string name = from_stdin ? "<stdin>" : o.input;
-  std::string content = from_stdin ? std::string(std::istreambuf_iterator<char>(std::cin), {}) : read_file(o.input);
-  const bool jsonl = o.input_format.empty() ? ends_with(o.input, ".jsonl") : o.input_format == "jsonl";
-  size_t pos = 0;
-  int64_t lineno = 0;
-  while (pos < content.size()) {
-    const size_t nl = content.find('\n', pos);
-    std::string line = content.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? content.size() : nl + 1;
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (!jsonl) {
-      items.push_back(from_line(line));
-      continue;
-    }
-    const std::string where = fmt::format("{}:{}", name, lineno);
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    check(!j.is_discarded() && j.is_object(), "{}: expected a JSON object", where);
-    // {"text", "text_pair"} or, for question answering data, {"question", "context"}.
-    const char* a = j.contains("question") ? "question" : "text";
-    const char* b = j.contains("question") ? "context" : "text_pair";
-    check(j.contains(a) && j[a].is_string(), "{}: needs a string \"{}\"", where, a);
-    TextItem it{j[a].get<std::string>(), std::nullopt};
-    if (j.contains(b) && !j[b].is_null()) {
-      check(j[b].is_string(), "{}: \"{}\" must be a string", where, b);
-      it.pair = j[b].get<std::string>();
-    }
-    items.push_back(std::move(it));
-  }
-  check(!items.empty(), "{}: no calibration texts", name);
-  return items;
-}
-
 // The batches, in order: one per --tensors-in, or texts batched by --batch-size.
 std::vector<std::pair<std::string, TensorMap>> load_batches(const CalibrateOptions& o) {
   std::vector<std::pair<std::string, TensorMap>> batches;
   if (!o.tensors_in.empty()) {
-    check(o.texts.empty() && o.input.empty(), "give --tensors-in or texts, not both");
+    check(o.text_in.texts.empty() && o.text_in.input.empty(), "give --tensors-in or texts, not both");
     for (auto& arg : o.tensors_in) {
       TensorMap m = read_tensors_arg(arg);
       check(!m.names.empty(), "{}: no tensors", arg);
@@ -125,8 +75,8 @@ std::vector<std::pair<std::string, TensorMap>> load_batches(const CalibrateOptio
     }
     return batches;
   }
+  const auto items = read_text_items(o.text_in);
   auto tok = text::load_tokenizer(o.model.model_dir);
-  const auto items = read_texts(o);
   text::EncodeOptions eo;
   eo.truncate = true;
   eo.max_length = o.max_length;
@@ -230,12 +180,7 @@ const RegisterCommand reg{
        sub.add_option("--num-bins", o->num_bins, "Histogram bins (default 2048)")->check(CLI::Range(2, 1 << 24));
        sub.add_option("--tensors-in", o->tensors_in,
                       "A safetensors batch FILE[:GROUP] (repeat: one batch each, used as stored, in order)");
-       sub.add_option("texts", o->texts, "Calibration texts (a tab separates a text pair)");
-       sub.add_option("-i,--input", o->input,
-                      "Texts: one per line, or JSONL {\"text\",\"text_pair\"} / {\"question\",\"context\"} when it "
-                      "ends in .jsonl; '-' or none: stdin");
-       sub.add_option("--input-format", o->input_format, "text or jsonl (default: from the extension)")
-           ->check(CLI::IsMember({"text", "jsonl"}));
+       add_text_input_options(sub, o->text_in, "Calibration texts (else -i FILE or stdin)");
        sub.add_option("-b,--batch-size", o->batch_size, "Texts per batch (default 8)")
            ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
        sub.add_option("--max-length", o->max_length, "Truncate texts to this many tokens (default 128)")

@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <iostream>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -24,14 +22,15 @@
 #include "model_options.h"
 #include "models/prophetnet/generative.h"
 #include "text/tokenizer.h"
+#include "text_input.h"
 
 namespace qdq::app {
 namespace {
 
 struct GenerateCli {
   ModelOptions model;
-  std::vector<std::string> texts;
-  std::string input, output, tensors_in, tensors_out, ngram_relpos = "huggingface", early_stopping;
+  TextInputOptions text_in;
+  std::string output, tensors_in, tensors_out, ngram_relpos = "huggingface", early_stopping;
   std::optional<int64_t> max_length, max_new_tokens, min_length, min_new_tokens, num_beams, no_repeat_ngram_size,
       num_return_sequences, top_k;
   std::optional<double> length_penalty, temperature, top_p, repetition_penalty;
@@ -60,50 +59,6 @@ decoding::Options options_of(const GenerateCli& c, models::Generative& g) {
   if (o.pad_token_id < 0) o.pad_token_id = 0;
   decoding::validate(o, g.vocab_size());
   return o;
-}
-
-std::string read_all(const std::string& path) {
-  if (path.empty() || path == "-")
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  std::ifstream f(path, std::ios::binary);
-  check(f.good(), "{}: cannot open", path);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-std::vector<std::string> read_texts(const GenerateCli& c) {
-  if (!c.texts.empty()) {
-    check(c.input.empty(), "give texts as arguments or --input, not both");
-    return c.texts;
-  }
-  const std::string name = c.input.empty() || c.input == "-" ? "<stdin>" : c.input;
-  const bool jsonl = c.input.size() >= 6 && c.input.compare(c.input.size() - 6, 6, ".jsonl") == 0;
-  std::string all = read_all(c.input);
-  std::vector<std::string> out;
-  size_t pos = 0;
-  int64_t lineno = 0;
-  while (pos < all.size()) {
-    size_t nl = all.find('\n', pos);
-    std::string line = all.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? all.size() : nl + 1;
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (!jsonl) {
-      out.push_back(line);
-      continue;
-    }
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const std::exception&) {
-      throw Error("{}:{}: not a JSON object", name, lineno);
-    }
-    check(j.is_object() && j.contains("text") && j["text"].is_string(), "{}:{}: needs a string \"text\"", name,
-          lineno);
-    out.push_back(j["text"].get<std::string>());
-  }
-  check(!out.empty(), "{}: no input texts", name);
-  return out;
 }
 
 // Batches of input indices. Causal LM prompts are grouped by length (a batch
@@ -227,7 +182,8 @@ int run_generate(const GenerateCli& c) {
     }
   }
   const text::Tokenizer& dec_tok = out_tok ? *out_tok : *src_tok;
-  auto texts = read_texts(c);
+  std::vector<std::string> texts;
+  for (auto& item : read_text_items(c.text_in, TextKind::Single)) texts.push_back(std::move(item.text));
   text::EncodeOptions eo;
   // A causal LM continues the prompt: no [SEP] (which is also its eos) appended.
   eo.add_special_tokens = g->is_encoder_decoder();
@@ -301,8 +257,7 @@ const RegisterCommand reg{
      [](CLI::App& sub, CommonOptions&) {
        auto c = std::make_shared<GenerateCli>();
        add_model_options(sub, c->model);
-       sub.add_option("texts", c->texts, "Input texts (sources, or prompts for a causal LM)");
-       sub.add_option("-i,--input", c->input, "Input file: one text per line, or JSONL with \"text\"; '-': stdin");
+       add_text_input_options(sub, c->text_in, "Input texts: sources, or prompts for a causal LM (else -i FILE or stdin)");
        sub.add_option("-o,--output", c->output, "Output: .jsonl (hypotheses with scores) or text; default stdout");
        sub.add_option("--tensors-in", c->tensors_in, "FILE.safetensors[:GROUP] with input_ids (attention_mask)");
        sub.add_option("--tensors-out", c->tensors_out, "Output safetensors: sequences (I64), sequences_scores");

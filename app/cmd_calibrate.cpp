@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "core/error.h"
+#include "core/strings.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
@@ -32,10 +33,6 @@ struct CalibrateOptions {
   std::vector<std::string> tensors_in;
   int64_t batch_size = 8, max_length = 128;
 };
-
-bool ends_with(const std::string& s, const std::string& suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
 
 bool is_weight_quantizer(const quant::TensorQuantizer& q) {
   return ends_with(q.name(), "._weight_quantizer") || q.desc().axis.has_value();

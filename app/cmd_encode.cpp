@@ -10,7 +10,9 @@
 #include <numeric>
 
 #include "command.h"
+#include "text_input.h"
 #include "core/error.h"
+#include "core/strings.h"
 #include "core/log.h"
 #include "encode_output.h"
 #include "io/atomic_file.h"
@@ -27,78 +29,11 @@ using models::bert::Head;
 
 struct EncodeOptionsCli {
   ModelOptions model;
-  std::vector<std::string> texts;
-  std::string input, input_format, output, output_format, truncation = "longest_first", pooling;
+  TextInputOptions text_in;
+  std::string output, output_format, truncation = "longest_first", pooling;
   int64_t max_length = 0, batch_size = 8, top_k = 5;
 };
 
-struct Item {
-  std::string text;
-  std::optional<std::string> pair;
-};
-
-bool ends_with(const std::string& s, const std::string& suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
-
-// One JSON object per line: {"text", "text_pair"} or, for question answering, {"question", "context"}.
-Item item_from_json(const std::string& line, const std::string& where, bool qa) {
-  json j;
-  try {
-    j = json::parse(line);
-  } catch (const json::exception& e) {
-    throw Error("{}: not valid JSON ({})", where, e.what());
-  }
-  check(j.is_object(), "{}: expected a JSON object", where);
-  const char* a = qa ? "question" : "text";
-  const char* b = qa ? "context" : "text_pair";
-  check(j.contains(a) && j[a].is_string(), "{}: needs a string \"{}\"", where, a);
-  Item it{j[a].get<std::string>(), std::nullopt};
-  if (j.contains(b) && !j[b].is_null()) {
-    check(j[b].is_string(), "{}: \"{}\" must be a string", where, b);
-    it.pair = j[b].get<std::string>();
-  }
-  check(!qa || it.pair, "{}: needs a string \"context\"", where);
-  return it;
-}
-
-// Plain text: one text per line; a tab separates a text pair (question<TAB>context for QA).
-Item item_from_line(const std::string& line) {
-  auto tab = line.find('\t');
-  if (tab == std::string::npos) return {line, std::nullopt};
-  return {line.substr(0, tab), line.substr(tab + 1)};
-}
-
-std::vector<Item> read_items(const EncodeOptionsCli& o, bool qa) {
-  std::vector<Item> items;
-  if (!o.texts.empty()) {
-    check(o.input.empty(), "give texts as arguments or --input, not both");
-    for (auto& t : o.texts) items.push_back(item_from_line(t));
-    return items;
-  }
-  const bool from_stdin = o.input.empty() || o.input == "-";
-  const std::string name = from_stdin ? "<stdin>" : o.input;
-  std::string content;
-  if (from_stdin) {
-    content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    content = read_file(o.input);
-  }
-  bool jsonl = o.input_format.empty() ? ends_with(o.input, ".jsonl") : o.input_format == "jsonl";
-  size_t pos = 0;
-  int64_t lineno = 0;
-  while (pos < content.size()) {
-    size_t nl = content.find('\n', pos);
-    std::string line = content.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? content.size() : nl + 1;
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;  // blank lines separate nothing; skipping them keeps trailing newlines harmless
-    items.push_back(jsonl ? item_from_json(line, fmt::format("{}:{}", name, lineno), qa) : item_from_line(line));
-  }
-  check(!items.empty(), "{}: no input texts", name);
-  return items;
-}
 
 std::vector<float> softmax(const float* x, int64_t n) {
   std::vector<float> p(n);
@@ -231,7 +166,7 @@ int run_encode(EncodeOptionsCli& o) {
   const auto& cfg = bert->config();
   auto tok = text::load_tokenizer(o.model.model_dir);
   const bool qa = bert->head() == Head::QuestionAnswering;
-  std::vector<Item> items = read_items(o, qa);
+  std::vector<TextItem> items = read_text_items(o.text_in, qa ? TextKind::QuestionContext : TextKind::Pair);
 
   int64_t max_len = o.max_length;
   if (max_len <= 0) {
@@ -324,12 +259,9 @@ const RegisterCommand reg{
      [](CLI::App& sub, CommonOptions&) {
        auto o = std::make_shared<EncodeOptionsCli>();
        add_model_options(sub, o->model);
-       sub.add_option("texts", o->texts, "Texts to encode (a tab separates a text pair / question and context)");
-       sub.add_option("-i,--input", o->input,
-                      "Input file: one text per line, or JSONL {\"text\",\"text_pair\"} ({\"question\",\"context\"} "
-                      "for QA) when it ends in .jsonl; '-' or none: stdin");
-       sub.add_option("--input-format", o->input_format, "text or jsonl (default: from the extension)")
-           ->check(CLI::IsMember({"text", "jsonl"}));
+       add_text_input_options(sub, o->text_in,
+                              "Texts to encode (a tab separates a text pair, or a question and its context; JSONL "
+                              "takes {\"text\", \"text_pair\"} or {\"question\", \"context\"})");
        sub.add_option("-o,--output", o->output, "Output file (default: stdout)");
        sub.add_option("--output-format", o->output_format,
                       "jsonl (one result per input), npy or safetensors (raw output tensors); default: from the "

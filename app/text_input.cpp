@@ -1,6 +1,7 @@
 #include "text_input.h"
 
 #include "core/error.h"
+#include "core/strings.h"
 #include "io/jsonl.h"
 #include "io/utf8.h"
 
@@ -15,10 +16,6 @@ void add_text_input_options(CLI::App& sub, TextInputOptions& o, const std::strin
 }
 
 namespace {
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 TextItem item_from_line(const std::string& line, TextKind kind) {
   auto tab = kind == TextKind::Single ? std::string::npos : line.find('\t');
   if (tab == std::string::npos) return {line, std::nullopt};

@@ -4,15 +4,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/strings.h"
 #include "io/atomic_file.h"
 
 namespace qdq::quant {
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
 
 const std::string kAmaxSuffix = "._amax";
 

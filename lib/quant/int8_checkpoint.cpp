@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "core/strings.h"
 #include "io/atomic_file.h"
 
 namespace qdq::quant {
@@ -14,10 +15,6 @@ namespace {
 
 const char* kFormatKey = "qdqrt.quantized";
 const char* kVersion = "1";
-
-bool ends_with(const std::string& s, const std::string& suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
 
 // Name variants with the "bert." prefix added or removed.
 std::vector<std::string> variants(const std::string& n) {

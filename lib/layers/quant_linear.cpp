@@ -82,4 +82,9 @@ Tensor QuantLinear::forward(const Tensor& x, kernels::Activation act) {
   }
 }
 
+QuantLinear load_quant_linear(WeightStore& ws, const std::string& module, int64_t out, int64_t in,
+                              quant::QuantPlan& plan) {
+  return QuantLinear(module, ws.take(module + ".weight", {out, in}), ws.take(module + ".bias", {out}), plan);
+}
+
 }  // namespace qdq::layers

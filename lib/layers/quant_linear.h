@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/int8.h"
+#include "io/checkpoint.h"
 #include "kernels/ops.h"
 #include "quant/tensor_quantizer.h"
 
@@ -51,5 +52,9 @@ class QuantLinear {
   quant::QuantMode in_mode_ = quant::QuantMode::Disabled, w_mode_ = quant::QuantMode::Disabled;
   bool prepared_ = false;
 };
+
+// The QuantLinear of a checkpoint's torch.nn.Linear "<module>": weight [out, in] and bias [out].
+QuantLinear load_quant_linear(WeightStore& ws, const std::string& module, int64_t out, int64_t in,
+                              quant::QuantPlan& plan);
 
 }  // namespace qdq::layers

@@ -6,13 +6,6 @@
 
 namespace qdq::models::bert {
 
-namespace {
-layers::QuantLinear make_linear(WeightStore& w, const std::string& name, int64_t out, int64_t in,
-                                quant::QuantPlan& plan) {
-  return layers::QuantLinear(name, w.take(name + ".weight", {out, in}), w.take(name + ".bias", {out}), plan);
-}
-}  // namespace
-
 void split_heads(const float* src, int64_t ld, float* dst, int64_t B, int64_t T, int64_t H, int64_t d) {
 #pragma omp parallel for collapse(2)
   for (int64_t b = 0; b < B; ++b)
@@ -41,14 +34,14 @@ BertAttention::BertAttention(const BertConfig& c, WeightStore& w, const std::str
       head_dim_(c.head_dim()),
       hidden_(c.hidden_size),
       eps_(c.layer_norm_eps),
-      query_(make_linear(w, p + "self.query", hidden_, hidden_, plan)),
-      key_(make_linear(w, p + "self.key", hidden_, hidden_, plan)),
-      value_(make_linear(w, p + "self.value", hidden_, hidden_, plan)),
+      query_(layers::load_quant_linear(w, p + "self.query", hidden_, hidden_, plan)),
+      key_(layers::load_quant_linear(w, p + "self.key", hidden_, hidden_, plan)),
+      value_(layers::load_quant_linear(w, p + "self.value", hidden_, hidden_, plan)),
       mq_(&plan.add(p + "self.matmul_q_input_quantizer", quant::input_desc())),
       mk_(&plan.add(p + "self.matmul_k_input_quantizer", quant::input_desc())),
       mv_(&plan.add(p + "self.matmul_v_input_quantizer", quant::input_desc())),
       ma_(&plan.add(p + "self.matmul_a_input_quantizer", quant::input_desc())),
-      dense_(make_linear(w, p + "output.dense", hidden_, hidden_, plan)),
+      dense_(layers::load_quant_linear(w, p + "output.dense", hidden_, hidden_, plan)),
       local_(&plan.add(p + "output.add_local_input_quantizer", quant::input_desc())),
       residual_(&plan.add(p + "output.add_residual_input_quantizer", quant::input_desc())),
       ln_w_(w.take(p + "output.LayerNorm.weight", {hidden_})),

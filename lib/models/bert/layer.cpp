@@ -1,18 +1,11 @@
 #include "models/bert/layer.h"
 
-
 namespace qdq::models::bert {
-
-namespace {
-layers::QuantLinear make(WeightStore& w, const std::string& name, int64_t out, int64_t in, quant::QuantPlan& plan) {
-  return layers::QuantLinear(name, w.take(name + ".weight", {out, in}), w.take(name + ".bias", {out}), plan);
-}
-}  // namespace
 
 BertLayer::BertLayer(const BertConfig& c, WeightStore& w, const std::string& p, quant::QuantPlan& plan)
     : attention_(c, w, p + "attention.", plan),
-      intermediate_(make(w, p + "intermediate.dense", c.intermediate_size, c.hidden_size, plan)),
-      output_(make(w, p + "output.dense", c.hidden_size, c.intermediate_size, plan)),
+      intermediate_(layers::load_quant_linear(w, p + "intermediate.dense", c.intermediate_size, c.hidden_size, plan)),
+      output_(layers::load_quant_linear(w, p + "output.dense", c.hidden_size, c.intermediate_size, plan)),
       local_(&plan.add(p + "output.add_local_input_quantizer", quant::input_desc())),
       residual_(&plan.add(p + "output.add_residual_input_quantizer", quant::input_desc())),
       ln_w_(w.take(p + "output.LayerNorm.weight", {c.hidden_size})),

@@ -7,15 +7,6 @@
 
 namespace qdq::models::prophetnet {
 
-namespace {
-layers::QuantLinear load_linear(const std::string& name, WeightStore& ws, int64_t out, int64_t in,
-                           quant::QuantPlan& plan) {
-  Tensor w = ws.take(name + ".weight", {out, in});
-  Tensor b = ws.take(name + ".bias", {out});
-  return layers::QuantLinear(name, w, b, plan);
-}
-}  // namespace
-
 std::vector<float> additive_key_mask(const std::vector<int64_t>& mask) {
   std::vector<float> add(mask.size());
   for (size_t i = 0; i < mask.size(); ++i) add[i] = (1.0f - static_cast<float>(mask[i])) * kMaskMin;
@@ -25,10 +16,10 @@ std::vector<float> additive_key_mask(const std::vector<int64_t>& mask) {
 Attention::Attention(const std::string& m, WeightStore& ws, int64_t hidden, int64_t heads, quant::QuantPlan& plan)
     : hidden_(hidden), heads_(heads) {
   // Creation order = named_modules() order of ProphetNetAttention: key, value, query, out.
-  k_ = load_linear(m + ".key_proj", ws, hidden, hidden, plan);
-  v_ = load_linear(m + ".value_proj", ws, hidden, hidden, plan);
-  q_ = load_linear(m + ".query_proj", ws, hidden, hidden, plan);
-  o_ = load_linear(m + ".out_proj", ws, hidden, hidden, plan);
+  k_ = layers::load_quant_linear(ws, m + ".key_proj", hidden, hidden, plan);
+  v_ = layers::load_quant_linear(ws, m + ".value_proj", hidden, hidden, plan);
+  q_ = layers::load_quant_linear(ws, m + ".query_proj", hidden, hidden, plan);
+  o_ = layers::load_quant_linear(ws, m + ".out_proj", hidden, hidden, plan);
 }
 
 void Attention::prepare() {

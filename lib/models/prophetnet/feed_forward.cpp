@@ -7,10 +7,8 @@ namespace qdq::models::prophetnet {
 FeedForward::FeedForward(const std::string& m, WeightStore& ws, int64_t hidden, int64_t ffn, kernels::Activation act,
                          quant::QuantPlan& plan)
     : act_(act) {
-  in_ = layers::QuantLinear(m + ".intermediate", ws.take(m + ".intermediate.weight", {ffn, hidden}),
-                            ws.take(m + ".intermediate.bias", {ffn}), plan);
-  out_ = layers::QuantLinear(m + ".output", ws.take(m + ".output.weight", {hidden, ffn}),
-                             ws.take(m + ".output.bias", {hidden}), plan);
+  in_ = layers::load_quant_linear(ws, m + ".intermediate", ffn, hidden, plan);
+  out_ = layers::load_quant_linear(ws, m + ".output", hidden, ffn, plan);
 }
 
 Tensor FeedForward::forward(const Tensor& x) { return out_.forward(in_.forward(x, act_)); }

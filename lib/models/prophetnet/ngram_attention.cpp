@@ -9,12 +9,6 @@
 namespace qdq::models::prophetnet {
 
 namespace {
-layers::QuantLinear load_linear(const std::string& name, WeightStore& ws, int64_t out, int64_t in,
-                           quant::QuantPlan& plan) {
-  Tensor w = ws.take(name + ".weight", {out, in});
-  Tensor b = ws.take(name + ".bias", {out});
-  return layers::QuantLinear(name, w, b, plan);
-}
 
 void scale_inplace(Tensor& t, float div) {
   for (float *p = t.data<float>(), *e = p + t.numel(); p != e; ++p) *p /= div;
@@ -28,11 +22,11 @@ NgramSelfAttention::NgramSelfAttention(const std::string& m, WeightStore& ws, co
       ngram_(c.ngram),
       buckets_(c.num_buckets),
       max_distance_(c.relative_max_distance) {
-  k_ = load_linear(m + ".key_proj", ws, hidden_, hidden_, plan);
-  v_ = load_linear(m + ".value_proj", ws, hidden_, hidden_, plan);
-  q_ = load_linear(m + ".query_proj", ws, hidden_, hidden_, plan);
-  o_ = load_linear(m + ".out_proj", ws, hidden_, hidden_, plan);
-  rel_ = load_linear(m + ".relative_pos_embeddings", ws, buckets_ * heads_, hidden_, plan);
+  k_ = layers::load_quant_linear(ws, m + ".key_proj", hidden_, hidden_, plan);
+  v_ = layers::load_quant_linear(ws, m + ".value_proj", hidden_, hidden_, plan);
+  q_ = layers::load_quant_linear(ws, m + ".query_proj", hidden_, hidden_, plan);
+  o_ = layers::load_quant_linear(ws, m + ".out_proj", hidden_, hidden_, plan);
+  rel_ = layers::load_quant_linear(ws, m + ".relative_pos_embeddings", buckets_ * heads_, hidden_, plan);
 }
 
 void NgramSelfAttention::prepare() {

@@ -7,20 +7,11 @@ namespace qdq::layers {
 using quant::QuantMode;
 
 void quant_point(quant::TensorQuantizer& q, Tensor& x) {
-  if (q.mode() != QuantMode::FakeQuant && q.mode() != QuantMode::Int8) return q.apply(x);
+  // A quant point with no int8 kernel behind it (the residual adds) keeps fake-quant numerics in Int8 mode.
+  if (q.mode() != QuantMode::Int8) return q.apply(x);
   check(q.has_amax(), "quantizer {} has no amax", q.name());
   const auto& d = q.desc();
-  if (q.amax().size() != 1 || x.dtype() != DType::F32)
-    return quant::fake_quant(x.data<float>(), x.shape(), q.amax(), d.axis, d.num_bits, d.is_unsigned,
-                             d.narrow_range);
-  const quant::QuantBounds b = quant::quant_bounds(d.num_bits, d.is_unsigned, d.narrow_range);
-  const float scale = quant::quant_scale(q.amax()[0], b.max_bound);
-  check(!(q.amax()[0] < 0.0f), "fake_quant: negative amax {}", q.amax()[0]);
-  float* p = x.data<float>();
-  const int64_t n = x.numel();
-  if (d.is_unsigned)  // the reference raises a TypeError here
-    for (int64_t i = 0; i < n; ++i) check(!(p[i] < 0.0f), "fake_quant: negative values in unsigned quantization");
-  kernels::fake_quant_per_tensor(p, n, scale, b.min_bound, b.max_bound);
+  quant::fake_quant(x.data<float>(), x.shape(), q.amax(), d.axis, d.num_bits, d.is_unsigned, d.narrow_range);
 }
 
 bool int8_ready(const quant::TensorQuantizer& q, bool allow_unsigned) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/int8.h"
 #include "quant/calibrator.h"
 
 namespace qdq::quant {
@@ -88,6 +89,8 @@ void fake_quant(float* x, const Shape& shape, const std::vector<float>& amax, st
     for (int64_t i = 0; i < n; ++i) check(!(x[i] < 0.0f), "fake_quant: negative values in unsigned quantization");
   std::vector<float> scales(amax.size());
   for (size_t c = 0; c < amax.size(); ++c) scales[c] = quant_scale(amax[c], b.max_bound);
+  // Per tensor (every activation quantizer): the threaded, vectorised loop with the same arithmetic.
+  if (scales.size() == 1) return kernels::fake_quant_per_tensor(x, n, scales[0], b.min_bound, b.max_bound);
   for (int64_t i = 0; i < n; ++i) {
     const float s = scales.size() == 1 ? scales[0] : scales[(i / inner) % channels];
     x[i] = dequant_code(quant_code(x[i], s, b), s);

@@ -25,7 +25,10 @@ Tensor BertLayer::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T
   {
     // The activation is fused; output.dense's input quantizer then sees its
     // result, so in int8 the intermediate writes that quantizer's codes.
-    const bool int8 = intermediate_.int8_ready() & output_.int8_ready();
+    // int8_ready() prepares a layer whose modes changed, so ask both.
+    const bool inter_ready = intermediate_.int8_ready();
+    const bool out_ready = output_.int8_ready();
+    const bool int8 = inter_ready && out_ready;
     Tensor inter = int8 ? intermediate_.forward_requantized(a, act_, output_.input_quantizer())
                         : intermediate_.forward(a, act_);
     out = output_.forward(inter);

@@ -57,7 +57,9 @@ void BertAttention::prepare() {
 bool BertAttention::int8_self_attention() {
   using layers::int8_ready;
   // Every Linear must be prepared (int8_ready() re-prepares after mode changes), so no short-circuit.
-  const bool linears = query_.int8_ready() & key_.int8_ready() & value_.int8_ready();
+  // int8_ready() prepares a layer whose modes changed, so ask all three.
+  const bool q_ready = query_.int8_ready(), k_ready = key_.int8_ready(), v_ready = value_.int8_ready();
+  const bool linears = q_ready && k_ready && v_ready;
   // K and V are oneDNN's weights operand, which is s8 only; Q takes I8 in attention_scores_int8.
   return linears && int8_ready(*mq_, false) && int8_ready(*mk_, false) && int8_ready(*mv_, false) &&
          int8_ready(*ma_, true);

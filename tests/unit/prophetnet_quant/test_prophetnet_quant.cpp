@@ -175,7 +175,9 @@ TEST_CASE("(d) taps: each quantizer sees the tensor the reference's does") {
   const auto cfg = pn::parse_config(load_config(pq::dir()), "config.json");
   const int64_t T = test_inputs().at("decoder_input_ids").dim(1), NG = cfg.ngram;
   // Every input quantizer has a tap, and those called twice a ".call1" tap.
-  for (auto& [name, calls] : pq::meta()["quantizer_calls_per_forward"].items()) {
+  // Keep the JSON alive: items() of a temporary would dangle.
+  const nlohmann::json meta = pq::meta();
+  for (auto& [name, calls] : meta["quantizer_calls_per_forward"].items()) {
     CAPTURE(name);
     CHECK(taps.has(name));
     if (calls.get<int>() == 2) CHECK(taps.has(name + ".call1"));

@@ -40,6 +40,31 @@ memory::desc bmm_b_desc(const BmmShape& s, bool transpose_b, dt type) {
   return memory::desc({s.bbatch, s.K, s.N}, type, memory::dims{s.N * s.K, s.N, 1});
 }
 
+void run_bmm(const BmmShape& s, dt at, dt bt, bool transpose_b, float oscale, const Tensor& a, const Tensor& b,
+             Tensor& c) {
+  static ShapeCache<Prim> cache;
+  std::lock_guard<std::mutex> lock(cache.mu);
+  Key key{s.batch, s.bbatch, s.M, s.K, s.N, transpose_b * 256 + static_cast<int64_t>(at) * 16 + static_cast<int64_t>(bt),
+          float_bits(oscale), 0};
+  auto& p = cache.get(key, [&] {
+    memory::desc ad({s.batch, s.M, s.K}, at, memory::format_tag::abc);
+    memory::desc bd = bmm_b_desc(s, transpose_b, bt);
+    memory::desc cd({s.batch, s.M, s.N}, dt::f32, memory::format_tag::abc);
+    dnnl::primitive_attr attr;
+    if (oscale != 1.0f) attr.set_output_scales(0, {oscale});
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, engine());
+    auto& eng = engine();
+    return Prim{dnnl::matmul(pd),
+                {{DNNL_ARG_SRC, memory(ad, eng, nullptr)},
+                 {DNNL_ARG_WEIGHTS, memory(bd, eng, nullptr)},
+                 {DNNL_ARG_DST, memory(cd, eng, nullptr)}}};
+  });
+  p.set(DNNL_ARG_SRC, a.raw());
+  p.set(DNNL_ARG_WEIGHTS, b.raw());
+  p.set(DNNL_ARG_DST, c.raw());
+  p.run();
+}
+
 }  // namespace detail
 
 Tensor batched_matmul(const Tensor& a, const Tensor& b, bool transpose_b, float alpha) {
@@ -48,26 +73,7 @@ Tensor batched_matmul(const Tensor& a, const Tensor& b, bool transpose_b, float 
   const auto s = detail::bmm_shape(a, b, transpose_b);
   Tensor c = detail::uninit(DType::F32, s.out);
   if (c.numel() == 0) return c;
-  static detail::ShapeCache<detail::Prim> cache;
-  std::lock_guard<std::mutex> lock(cache.mu);
-  detail::Key key{s.batch, s.bbatch, s.M, s.K, s.N, transpose_b, detail::float_bits(alpha), 0};
-  auto& p = cache.get(key, [&] {
-    memory::desc ad({s.batch, s.M, s.K}, dt::f32, memory::format_tag::abc);
-    memory::desc bd = detail::bmm_b_desc(s, transpose_b, dt::f32);
-    memory::desc cd({s.batch, s.M, s.N}, dt::f32, memory::format_tag::abc);
-    dnnl::primitive_attr attr;
-    if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, detail::engine());
-    auto& eng = detail::engine();
-    return detail::Prim{dnnl::matmul(pd),
-                        {{DNNL_ARG_SRC, memory(ad, eng, nullptr)},
-                         {DNNL_ARG_WEIGHTS, memory(bd, eng, nullptr)},
-                         {DNNL_ARG_DST, memory(cd, eng, nullptr)}}};
-  });
-  p.set(DNNL_ARG_SRC, a.raw());
-  p.set(DNNL_ARG_WEIGHTS, b.raw());
-  p.set(DNNL_ARG_DST, c.raw());
-  p.run();
+  detail::run_bmm(s, dt::f32, dt::f32, transpose_b, alpha, a, b, c);
   return c;
 }
 

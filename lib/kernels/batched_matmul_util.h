@@ -14,5 +14,9 @@ struct BmmShape {
 // equal a's or are all 1 (broadcast).
 BmmShape bmm_shape(const Tensor& a, const Tensor& b, bool transpose_b);
 dnnl::memory::desc bmm_b_desc(const BmmShape& s, bool transpose_b, dnnl::memory::data_type type);
+// c (f32 [batch, M, N]) = oscale * a . op(b) through one cached oneDNN matmul
+// per (shape, dtypes, transpose, scale); the scale is static so brgemm runs.
+void run_bmm(const BmmShape& s, dnnl::memory::data_type at, dnnl::memory::data_type bt, bool transpose_b,
+             float oscale, const Tensor& a, const Tensor& b, Tensor& c);
 
 }  // namespace qdq::kernels::detail

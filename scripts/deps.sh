@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages qdqrt builds with, when any is missing (idempotent).
 set -euo pipefail
-PKGS=(build-essential cmake ninja-build pkg-config libdnnl-dev libcli11-dev libspdlog-dev libfmt-dev
+PKGS=(build-essential cmake ninja-build pkg-config libdnnl-dev ocl-icd-opencl-dev libcli11-dev libspdlog-dev libfmt-dev
       doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev python3)
 missing=()
 for p in "${PKGS[@]}"; do

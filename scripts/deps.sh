@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages qdqrt builds with, when any is missing (idempotent).
+# Installs every Debian package that building, testing, the demo, the sanitized/fuzz builds and the benches need on a
+# brand-new Debian 12 machine, when any is missing (idempotent). CI checks the list on a fresh root (.ci/run).
 set -euo pipefail
-PKGS=(build-essential cmake ninja-build pkg-config libdnnl-dev ocl-icd-opencl-dev libcli11-dev libspdlog-dev libfmt-dev
-      doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev python3)
+PKGS=(
+  build-essential cmake ninja-build pkg-config                      # the build
+  libdnnl-dev ocl-icd-opencl-dev                                    # oneDNN; Debian's dnnl-config.cmake needs OpenCL,
+                                                                    # which libdnnl-dev only recommends
+  libcli11-dev libspdlog-dev libfmt-dev doctest-dev nlohmann-json3-dev
+  python3                                                           # test scripts, fixture and fuzz-seed helpers
+  clang libclang-rt-14-dev                                          # scripts/fuzz.sh, scripts/ci_sanitize.sh
+  time                                                              # /usr/bin/time -v (peak RSS) in the benches
+)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -11,5 +19,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  log=$(mktemp)
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"; exit 1
+  fi
+  echo "installed $(grep -c '^Setting up ' "$log") packages (with dependencies): $(sed -n 's/^Setting up \([^:( ]*\).*/\1/p' "$log" | tr '\n' ' ')" >&2
+  rm -f "$log"
 fi

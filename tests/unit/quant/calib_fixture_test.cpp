@@ -164,7 +164,10 @@ TEST_CASE("HistogramCalibrator matches every fixture case") {
     REQUIRE(cal.bin_edges().size() == want_edges.size());
     for (size_t i = 0; i < want_edges.size(); ++i) bad_edges += cal.bin_edges()[i] != want_edges[i];
     CHECK(bad_edges == 0);  // exact: torch.linspace / arange rounding
-    for (const auto& [key, r] : c["results"].items()) {
+    for (const auto& item : c["results"].items()) {
+      // Named copies, not structured bindings: clang 14 cannot capture those in CAPTURE's and run's lambdas.
+      const std::string key = item.key();
+      const auto& r = item.value();
       CAPTURE(key);
       const auto& kw = r["kwargs"];
       const int start_bin = kw.value("start_bin", 128), stride = kw.value("stride", 1);

@@ -10,9 +10,14 @@ PKGS=(
   python3                                                           # test scripts, fixture and fuzz-seed helpers
   clang libclang-rt-14-dev                                          # scripts/fuzz.sh, scripts/ci_sanitize.sh
   time                                                              # /usr/bin/time -v (peak RSS) in the benches
+  libonnx-dev libprotobuf-dev                                       # qdqrt export: ONNX's protobuf, checker, shape
+                                                                    # inference (ONNXConfig.cmake needs protobuf's CMake)
+  nodejs npm                                                        # ONNX Runtime (npm onnxruntime-node) in the export test
 )
 missing=()
 for p in "${PKGS[@]}"; do
+  # A nodejs from elsewhere (e.g. NodeSource, which bundles npm and conflicts with Debian's npm) is fine as it is.
+  if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

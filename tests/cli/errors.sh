@@ -89,6 +89,7 @@ PY
 else
   mkdir -p "$B/int8bad"
 fi
+"$Q" quantize -q --model "$S" --amax "$S/amax_max.json" --out "$B/int8" 2>/dev/null || mkdir -p "$B/int8"
 
 # --- run the table -------------------------------------------------------------
 pass=0; fail=0

@@ -29,9 +29,11 @@ std::string tmp_path(const std::string& name) {
 }  // namespace
 
 TEST_CASE("state dicts written by PyTorch load to the same table as amax_max.json") {
-  for (auto [dir, file] : {std::pair{"qdqbert-seqcls", "calib_max_state_dict.safetensors"},
-                           std::pair{"qdqbert-qa-from-bert", "calib_max_amax_buffers.safetensors"}}) {
-    CAPTURE(dir);
+  for (const auto& dir_file : {std::pair{"qdqbert-seqcls", "calib_max_state_dict.safetensors"},
+                               std::pair{"qdqbert-qa-from-bert", "calib_max_amax_buffers.safetensors"}}) {
+    const auto [dir, file] = dir_file;
+    const std::string dir_name = dir;  // clang 14 cannot capture a structured binding in CAPTURE's lambda
+    CAPTURE(dir_name);
     const AmaxTable want = load_amax_table(qdqtest::fixture(std::string(dir) + "/amax_max.json"));
     const AmaxTable got = load_amax_table(qdqtest::fixture(std::string(dir) + "/" + file));
     CHECK(want.size() == 40);

@@ -1,8 +1,9 @@
 // qdqrt calibrate: runs calibration batches through the fp32 model with every
 // quantizer collecting statistics (pytorch_quantization's enable_calib /
 // disable_quant), then writes the amax table. Inputs: safetensors batches used
-// exactly as stored, or texts tokenized and batched in input order (padding is
-// part of the statistics, as in the reference).
+// exactly as stored, or texts (pipelines/calibration_inputs.h says how each
+// model family turns them into batches). Quantizers that see no data stay in
+// float (quant/calibration_result.h) unless --strict.
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -17,8 +18,8 @@
 #include "progress.h"
 #include "quant/amax_table.h"
 #include "quant/calibrator.h"
-#include "quant/int8_checkpoint.h"
-#include "text/tokenizer.h"
+#include "pipelines/calibration_inputs.h"
+#include "quant/calibration_result.h"
 #include "text_input.h"
 
 namespace qdq::app {
@@ -31,7 +32,8 @@ struct CalibrateOptions {
   double percentile = 99.99;
   int num_bins = 2048;
   std::vector<std::string> tensors_in;
-  int64_t batch_size = 8, max_length = 128;
+  int64_t batch_size = 8, max_length = 128, max_target_length = 128;
+  bool strict = false;
 };
 
 bool is_weight_quantizer(const quant::TensorQuantizer& q) {
@@ -60,60 +62,54 @@ int64_t batch_rows(const TensorMap& b) {
   return b.names.empty() || b.at(b.names[0]).ndim() == 0 ? 1 : b.at(b.names[0]).dim(0);
 }
 
-// The batches, in order: one per --tensors-in, or texts batched by --batch-size.
-std::vector<std::pair<std::string, TensorMap>> load_batches(const CalibrateOptions& o) {
+// The batches, in order: one per --tensors-in (read at once, so a bad file fails before
+// the model loads), or texts batched by --batch-size once the model is there (sources
+// without a target are generated with it, still in fp32).
+struct Inputs {
   std::vector<std::pair<std::string, TensorMap>> batches;
+  std::vector<pipelines::CalibrationRecord> records;
+};
+
+Inputs read_inputs(const CalibrateOptions& o) {
+  Inputs in;
   if (!o.tensors_in.empty()) {
     check(o.text_in.texts.empty() && o.text_in.input.empty(), "give --tensors-in or texts, not both");
     for (auto& arg : o.tensors_in) {
       TensorMap m = read_tensors_arg(arg);
       check(!m.names.empty(), "{}: no tensors", arg);
-      batches.emplace_back(arg, std::move(m));
+      in.batches.emplace_back(arg, std::move(m));
     }
-    return batches;
+    return in;
   }
-  const auto items = read_text_items(o.text_in);
-  auto tok = text::load_tokenizer(o.model.model_dir);
-  text::EncodeOptions eo;
-  eo.truncate = true;
-  eo.max_length = o.max_length;
-  for (size_t s = 0; s < items.size(); s += o.batch_size) {
-    std::vector<text::Encoding> encs;
-    for (size_t i = s; i < std::min(items.size(), s + static_cast<size_t>(o.batch_size)); ++i) {
-      try {
-        encs.push_back(tok->encode(items[i].text, items[i].pair, eo));
-      } catch (const Error& e) {
-        throw Error("calibration text {}: {}", i + 1, e.what());
-      }
-    }
-    batches.emplace_back(fmt::format("texts {}-{}", s + 1, s + encs.size()),
-                         text::pad_batch(encs, tok->pad_id(), tok->has_token_type_ids()));
-  }
-  return batches;
+  // Generative models read one text per line (a tab is part of it); BERT reads a tab as text / text_pair.
+  const auto cfg = load_config(o.model.model_dir);
+  const std::string type =
+      cfg.contains("model_type") && cfg["model_type"].is_string() ? cfg["model_type"].get<std::string>() : "";
+  const TextKind kind = type == "prophetnet" || type == "encoder-decoder" ? TextKind::Single : TextKind::Pair;
+  for (auto& it : read_text_items(o.text_in, kind)) in.records.push_back({it.text, it.pair, it.target});
+  return in;
 }
 
-// pytorch_quantization's MaxCalibrator over a weight, for weight quantizers
-// the forward did not feed (a layer may fold its weight once at prepare()).
-void weight_amax_from_checkpoint(const std::string& dir, quant::QuantPlan& plan, quant::AmaxTable& table) {
-  Checkpoint ck = load_checkpoint(dir);
-  for (auto& [name, w] : ck.weights.tensors) {
-    const auto qn = quant::weight_quantizer_for(name, plan);
-    if (!qn || table.count(*qn) || w.ndim() < 1 || !dtype_is_float(w.dtype())) continue;
-    auto cal = quant::make_calibrator("max", plan.find(*qn)->desc());
-    const Tensor f = w.to_f32();
-    cal->collect(f.data<float>(), f.shape());
-    table[*qn] = *cal->compute_amax("max");
-  }
+void batch_texts(const CalibrateOptions& o, models::Model& model, Inputs& in) {
+  if (in.records.empty()) return;
+  pipelines::CalibrationInputOptions po;
+  po.batch_size = o.batch_size;
+  po.max_length = o.max_length;
+  po.max_target_length = o.max_target_length;
+  for (auto& b : pipelines::calibration_batches(model, o.model.model_dir, in.records, po))
+    in.batches.emplace_back(std::move(b.where), std::move(b.tensors));
 }
 
 int run_calibrate(CalibrateOptions& o) {
   check(ends_with(o.out, ".json") || ends_with(o.out, ".safetensors"), "--out {}: must end in .json or .safetensors",
         o.out);
   o.model.precision = "fp32";
-  auto batches = load_batches(o);
+  Inputs in = read_inputs(o);
   auto model = load_model_for(o.model);
   auto& plan = model->quant_plan();
   check(!plan.empty(), "{}: {} has no quantizers to calibrate", o.model.model_dir, model->arch());
+  batch_texts(o, *model, in);
+  auto& batches = in.batches;
   int64_t vocab = 0;
   {
     const auto cfg = load_config(o.model.model_dir);
@@ -141,25 +137,14 @@ int run_calibrate(CalibrateOptions& o) {
   spdlog::info("calibration ({}): {} samples in {} batches through {} quantizers", o.method, samples, batches.size(),
                plan.all().size());
 
-  quant::AmaxTable table;
-  std::vector<std::string> unseen;
-  for (auto& q : plan.all()) {
-    auto a = q->calibrator()->compute_amax(is_weight_quantizer(*q) ? "max" : o.method);
-    if (a) table[q->name()] = std::move(*a);
-    else if (!is_weight_quantizer(*q)) unseen.push_back(q->name());
-  }
-  check(unseen.empty(), "{} input quantizers saw no calibration data (first: {})", unseen.size(),
-        unseen.empty() ? "" : unseen[0]);
-  if (table.size() < plan.all().size()) weight_amax_from_checkpoint(o.model.model_dir, plan, table);
-  for (auto& q : plan.all()) {
-    check(table.count(q->name()), "quantizer {} got no amax (no data, no matching weight)", q->name());
-    const auto& v = table.at(q->name());
-    if (std::none_of(v.begin(), v.end(), [](float x) { return x > 0.0f; }))
-      spdlog::warn("{}: amax is zero (the quantizer only saw zeros)", q->name());
-  }
+  const auto result = quant::calibration_result(plan, o.method, o.model.model_dir, o.strict);
+  if (!result.no_data.empty())
+    spdlog::warn("{} quantizers saw no calibration data and stay in float (null in the table; --strict makes this "
+                 "an error): {}",
+                 result.no_data.size(), list_some(result.no_data, result.no_data.size()));
   plan.set_mode(quant::QuantMode::Disabled);
-  quant::save_amax_table(o.out, table, plan);
-  spdlog::info("wrote {} amax values to {}", table.size(), o.out);
+  quant::save_amax_table(o.out, result.table, plan);
+  spdlog::info("wrote {} amax values to {}", result.table.size() - result.no_data.size(), o.out);
   return 0;
 }
 
@@ -177,11 +162,18 @@ const RegisterCommand reg{
        sub.add_option("--num-bins", o->num_bins, "Histogram bins (default 2048)")->check(CLI::Range(2, 1 << 24));
        sub.add_option("--tensors-in", o->tensors_in,
                       "A safetensors batch FILE[:GROUP] (repeat: one batch each, used as stored, in order)");
-       add_text_input_options(sub, o->text_in, "Calibration texts (else -i FILE or stdin)");
+       add_text_input_options(sub, o->text_in, "Calibration texts (else -i FILE or stdin); JSONL records: {\"text\", \"text_pair\"} or, for encoder-decoder models, {\"text\": source, \"target\": target}");
        sub.add_option("-b,--batch-size", o->batch_size, "Texts per batch (default 8)")
            ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
        sub.add_option("--max-length", o->max_length, "Truncate texts to this many tokens (default 128)")
            ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+       sub.add_option("--max-target-length", o->max_target_length,
+                      "Encoder-decoder models: decoder tokens per text, start token included; JSONL \"target\" "
+                      "texts are truncated to it, sources without one are generated greedily up to it (default 128)")
+           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+       sub.add_flag("--strict", o->strict,
+                    "Fail when a quantizer sees no calibration data (pytorch_quantization's strict "
+                    "load_calib_amax); default: it stays in float, with a warning");
        sub.add_option("-o,--out", o->out, "Amax table to write: AMAX.json or AMAX.safetensors")->required();
        return std::function<int()>([o] { return run_calibrate(*o); });
      }}};

@@ -37,7 +37,11 @@ int run_quantize(const QuantizeOptions& o) {
   for (const auto& name : ck.weights.names) {
     const Tensor& t = ck.weights.at(name);
     const auto qn = quant::weight_quantizer_for(name, plan);
-    if (qn && t.ndim() == 2 && dtype_is_float(t.dtype())) {
+    // A weight quantizer that stays in float (its Linear saw no calibration data) keeps the F32 weight.
+    if (qn && plan.find(*qn)->keeps_float()) {
+      other.add(name, t);
+      covered.insert(*qn);
+    } else if (qn && t.ndim() == 2 && dtype_is_float(t.dtype())) {
       linear.add(name, t.to_f32());
       covered.insert(*qn);
     } else {
@@ -52,7 +56,7 @@ int run_quantize(const QuantizeOptions& o) {
   for (auto& q : plan.all()) {
     const std::string& n = q->name();
     const bool is_weight = q->desc().axis.has_value() || n.find("._weight_quantizer") != std::string::npos;
-    if (!is_weight || covered.count(n)) continue;
+    if (!is_weight || covered.count(n) || q->keeps_float()) continue;
     const std::string module = n.substr(0, n.rfind('.'));
     const bool head = module == "lm_head" || (module.size() > 8 && module.compare(module.size() - 8, 8, ".lm_head") == 0);
     if (tied && head) spdlog::info("{}: tied to the word embeddings, kept F32 (quantized on load)", n);
@@ -61,8 +65,13 @@ int run_quantize(const QuantizeOptions& o) {
   check(missing.empty(), "{}: found no Linear weight for {} weight quantizers (first: {})", ck.weights_file,
         missing.size(), missing.empty() ? "" : missing[0]);
   const std::string how = o.how.empty() ? fs::path(o.amax).filename().string() : o.how;
-  quant::write_int8_model(o.model_dir, plan, linear, other, o.out, how);
-  spdlog::info("wrote {}: {} int8 Linear weights, {} amax values", o.out, linear.names.size(), plan.all().size());
+  quant::write_int8_model(o.model_dir, plan, linear, other, o.out, how, o.arch.empty() ? "" : model->arch());
+  const auto floats = quant::float_quantizers(quant::amax_table_of(plan));
+  if (!floats.empty())
+    spdlog::warn("{}: {} quantizers stay in float (no calibration data; recorded in the metadata as {})", o.out,
+                 floats.size(), quant::kFloatQuantizersKey);
+  spdlog::info("wrote {}: {} int8 Linear weights, {} amax values", o.out, linear.names.size(),
+               plan.all().size() - floats.size());
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "model_options.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/log.h"
 #include "quant/amax_table.h"
@@ -24,7 +26,7 @@ std::unique_ptr<models::Model> load_model_for(const ModelOptions& o) {
   if (!o.amax_path.empty()) table = quant::load_amax_table(o.amax_path);
   auto model = models::load_model(o.model_dir, {o.arch});
   auto& plan = model->quant_plan();
-  bool quantized_dir = !plan.empty() && plan.all().front()->has_amax();
+  bool quantized_dir = std::any_of(plan.all().begin(), plan.all().end(), [](auto& q) { return q->has_amax(); });
   std::string precision = o.precision.empty() ? (quantized_dir ? "int8" : "fp32") : o.precision;
   if (!o.amax_path.empty()) {
     check(precision != "fp32", "--amax {} given with --precision fp32; use fakequant or int8", o.amax_path);

@@ -18,8 +18,8 @@ void add_text_input_options(CLI::App& sub, TextInputOptions& o, const std::strin
 namespace {
 TextItem item_from_line(const std::string& line, TextKind kind) {
   auto tab = kind == TextKind::Single ? std::string::npos : line.find('\t');
-  if (tab == std::string::npos) return {line, std::nullopt};
-  return {line.substr(0, tab), line.substr(tab + 1)};
+  if (tab == std::string::npos) return {line, std::nullopt, std::nullopt};
+  return {line.substr(0, tab), line.substr(tab + 1), std::nullopt};
 }
 
 TextItem item_from_json(const std::string& line, const std::string& file, size_t lineno, TextKind kind) {
@@ -29,17 +29,22 @@ TextItem item_from_json(const std::string& line, const std::string& file, size_t
   const char* a = question ? "question" : "text";
   const char* b = question ? "context" : "text_pair";
   check(j.contains(a) && j[a].is_string(), "{}:{}: needs a string \"{}\"", file, lineno, a);
-  TextItem it{j[a].get<std::string>(), std::nullopt};
+  TextItem it{j[a].get<std::string>(), std::nullopt, std::nullopt};
   if (kind != TextKind::Single && j.contains(b) && !j[b].is_null()) {
     check(j[b].is_string(), "{}:{}: \"{}\" must be a string", file, lineno, b);
     it.pair = j[b].get<std::string>();
   }
   check(!qa || it.pair, "{}:{}: needs a string \"context\"", file, lineno);
+  if (j.contains("target") && !j["target"].is_null()) {
+    check(j["target"].is_string(), "{}:{}: \"target\" must be a string", file, lineno);
+    it.target = j["target"].get<std::string>();
+  }
   return it;
 }
 
 void check_item_utf8(const TextItem& it, const std::string& where) {
-  check(is_valid_utf8(it.text) && (!it.pair || is_valid_utf8(*it.pair)), "{}: text is not valid UTF-8", where);
+  check(is_valid_utf8(it.text) && (!it.pair || is_valid_utf8(*it.pair)) && (!it.target || is_valid_utf8(*it.target)),
+        "{}: text is not valid UTF-8", where);
 }
 }  // namespace
 

@@ -13,6 +13,7 @@ namespace qdq::app {
 struct TextItem {
   std::string text;
   std::optional<std::string> pair;  // text_pair, or the context of a question
+  std::optional<std::string> target;  // JSONL "target": an encoder-decoder's decoder text (calibrate)
 };
 
 struct TextInputOptions {

@@ -13,14 +13,22 @@ namespace {
 
 const std::string kAmaxSuffix = "._amax";
 
-std::string list_some(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size() && i < 3; ++i) out += (i ? ", " : "") + names[i];
-  if (names.size() > 3) out += fmt::format(", ... ({} in all)", names.size());
-  return out;
-}
-
 }  // namespace
+
+void read_float_quantizers(const std::map<std::string, std::string>& metadata, const std::string& path,
+                           AmaxTable& t) {
+  auto it = metadata.find(kFloatQuantizersKey);
+  if (it == metadata.end()) return;
+  nlohmann::json j = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  check(j.is_array(), "{}: metadata '{}' must be a JSON array of quantizer names", path, kFloatQuantizersKey);
+  for (auto& n : j) {
+    check(n.is_string(), "{}: metadata '{}' must be a JSON array of quantizer names", path, kFloatQuantizersKey);
+    const std::string name = n.get<std::string>();
+    check(!t.count(name) || t.at(name).empty(), "{}: '{}' has an amax and is listed in '{}'", path, name,
+          kFloatQuantizersKey);
+    t[name] = {};
+  }
+}
 
 AmaxTable parse_amax_json(const std::string& text, const std::string& what) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -29,7 +37,9 @@ AmaxTable parse_amax_json(const std::string& text, const std::string& what) {
   AmaxTable t;
   for (auto& [name, v] : j.items()) {
     std::vector<float> vals;
-    if (v.is_number()) {
+    if (v.is_null()) {
+      // stays in float (saw no calibration data): an empty entry
+    } else if (v.is_number()) {
       vals.push_back(static_cast<float>(v.get<double>()));
     } else if (v.is_array()) {
       check(!v.empty(), "{}: '{}': empty amax list", what, name);
@@ -38,7 +48,7 @@ AmaxTable parse_amax_json(const std::string& text, const std::string& what) {
         vals.push_back(static_cast<float>(e.get<double>()));
       }
     } else {
-      throw Error("{}: '{}': amax must be a number or a list of numbers", what, name);
+      throw Error("{}: '{}': amax must be a number, a list of numbers or null (stays in float)", what, name);
     }
     t[name] = std::move(vals);
   }
@@ -62,7 +72,9 @@ std::string amax_json_text(const AmaxTable& t, const QuantPlan* plan) {
     out += (i ? ",\n  " : "\n  ") + nlohmann::json(order[i]).dump() + ": ";
     const auto* q = plan ? plan->find(order[i]) : nullptr;
     const bool as_list = v.size() > 1 || (q && q->desc().axis);
-    if (!as_list) {
+    if (v.empty()) {
+      out += "null";  // stays in float
+    } else if (!as_list) {
       out += num(v.at(0));
     } else {
       out += "[";
@@ -74,13 +86,23 @@ std::string amax_json_text(const AmaxTable& t, const QuantPlan* plan) {
   return out;
 }
 
+std::vector<std::string> float_quantizers(const AmaxTable& t) {
+  std::vector<std::string> out;
+  for (auto& [name, v] : t)
+    if (v.empty()) out.push_back(name);
+  return out;
+}
+
 TensorMap amax_state_dict(const AmaxTable& t) {
   TensorMap m;
   for (auto& [name, v] : t) {
+    if (v.empty()) continue;  // listed in the metadata below
     Shape s = v.size() == 1 ? Shape{} : Shape{static_cast<int64_t>(v.size()), 1};
     m.add(name + kAmaxSuffix, Tensor::from_vector(v, s));
   }
   m.metadata["format"] = "pt";
+  const auto floats = float_quantizers(t);
+  if (!floats.empty()) m.metadata[kFloatQuantizersKey] = nlohmann::json(floats).dump();
   return m;
 }
 
@@ -97,6 +119,7 @@ AmaxTable load_amax_table(const std::string& path) {
     const Tensor f = ten.to_f32();
     t[key.substr(0, key.size() - kAmaxSuffix.size())] = std::vector<float>(f.data<float>(), f.data<float>() + f.numel());
   }
+  read_float_quantizers(m.metadata, path, t);
   check(!t.empty(), "{}: no '<quantizer>._amax' tensor in this file", path);
   return t;
 }
@@ -113,7 +136,7 @@ void save_amax_table(const std::string& path, const AmaxTable& t, const QuantPla
 AmaxTable amax_table_of(const QuantPlan& plan) {
   AmaxTable t;
   for (auto& q : plan.all())
-    if (q->has_amax()) t[q->name()] = q->amax();
+    if (q->has_amax() || q->keeps_float()) t[q->name()] = q->amax();
   return t;
 }
 
@@ -131,8 +154,8 @@ void apply_amax_table(QuantPlan& plan, const AmaxTable& t, const std::string& pa
   // Validate everything before changing anything.
   for (auto& q : plan.all()) {
     const auto& v = t.at(q->name());
+    if (v.empty()) continue;  // stays in float
     const bool per_channel = q->desc().axis.has_value();
-    check(!v.empty(), "{}: '{}': empty amax", path, q->name());
     check(per_channel || v.size() == 1, "{}: '{}': {} amax values for a per-tensor quantizer", path, q->name(),
           v.size());
     check(!per_channel || v.size() == 1 || q->channels() == 0 || static_cast<int64_t>(v.size()) == q->channels(),
@@ -144,7 +167,18 @@ void apply_amax_table(QuantPlan& plan, const AmaxTable& t, const std::string& pa
     }
     check(any_positive, "{}: '{}': amax is zero", path, q->name());
   }
-  for (auto& q : plan.all()) q->set_amax(t.at(q->name()));
+  std::vector<std::string> floats;
+  for (auto& q : plan.all()) {
+    const auto& v = t.at(q->name());
+    if (v.empty()) {
+      q->set_keep_float();
+      floats.push_back(q->name());
+    } else {
+      q->set_amax(v);
+    }
+  }
+  if (!floats.empty())
+    spdlog::info("{}: {} quantizers stay in float (no calibration data): {}", path, floats.size(), list_some(floats));
 }
 
 }  // namespace qdq::quant

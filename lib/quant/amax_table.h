@@ -2,6 +2,12 @@
 // Amax tables: {quantizer name: amax} as JSON (number, or list for per-channel)
 // or as a safetensors state dict with "<name>._amax" tensors (shape [] per
 // tensor, [out, 1] per channel, as pytorch_quantization stores them).
+//
+// A quantizer that stays in float (it saw no calibration data; see
+// TensorQuantizer::keeps_float) is an EMPTY amax in an AmaxTable, `null` in
+// JSON, and in a state dict has no "<name>._amax" tensor but is listed in the
+// metadata entry "qdqrt.float_quantizers" (a JSON array of names). So a table
+// that marks a quantizer float is told apart from one that misses it (an error).
 #include <map>
 #include <string>
 #include <vector>
@@ -11,20 +17,30 @@
 
 namespace qdq::quant {
 
-using AmaxTable = std::map<std::string, std::vector<float>>;
+using AmaxTable = std::map<std::string, std::vector<float>>;  // empty value: stays in float
+
+// The state-dict metadata key listing the quantizers that stay in float.
+inline const char* kFloatQuantizersKey = "qdqrt.float_quantizers";
+// Names of the entries that mark a quantizer float, in table order.
+std::vector<std::string> float_quantizers(const AmaxTable& t);
+// Adds the metadata's float quantizers to t as empty entries. Error "<path>: ..." for
+// a value that is not a JSON array of names, or a name that also has an amax.
+void read_float_quantizers(const std::map<std::string, std::string>& metadata, const std::string& path,
+                           AmaxTable& t);
 
 // By extension: .json, or .safetensors (a state dict; other keys are ignored).
 AmaxTable load_amax_table(const std::string& path);
-// The JSON form from text: {name: number | [number, ...]}; numbers parsed as
+// The JSON form from text: {name: number | [number, ...] | null}; numbers parsed as
 // double and rounded to float32. Error "<what>: ..." for anything else.
 AmaxTable parse_amax_json(const std::string& text, const std::string& what);
 // JSON text in plan order (then any other names), each float as the shortest
 // decimal that reads back to the same float32. Error for a NaN / Inf value.
 std::string amax_json_text(const AmaxTable& t, const QuantPlan* plan);
-// The state-dict form: "<name>._amax" F32, shape [] for one value, [n, 1] for a list.
+// The state-dict form: "<name>._amax" F32, shape [] for one value, [n, 1] for a list;
+// float quantizers in the metadata (see above).
 TensorMap amax_state_dict(const AmaxTable& t);
 void save_amax_table(const std::string& path, const AmaxTable& t, const QuantPlan& plan);
-// The table of a calibrated / loaded plan.
+// The table of a calibrated / loaded plan (keeps_float() quantizers as empty entries).
 AmaxTable amax_table_of(const QuantPlan& plan);
 // Sets every quantizer's amax. Error "<path>: ..." for a quantizer missing from
 // the table, a negative, NaN or infinite amax, a zero per-tensor amax (a
@@ -33,6 +49,7 @@ AmaxTable amax_table_of(const QuantPlan& plan);
 // per-tensor quantizer, or a list whose length differs from the quantizer's
 // channels() when that is known. Names in the table that the model lacks only
 // get a warning (a table made for a larger head or a sibling class still applies).
+// An empty entry makes the quantizer keep float (TensorQuantizer::set_keep_float).
 void apply_amax_table(QuantPlan& plan, const AmaxTable& t, const std::string& path);
 
 }  // namespace qdq::quant

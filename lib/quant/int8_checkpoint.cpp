@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "core/log.h"
 #include "core/strings.h"
@@ -42,7 +43,8 @@ std::optional<std::string> weight_quantizer_for(const std::string& weight_name, 
 }
 
 void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const TensorMap& fp32_weights,
-                      const TensorMap& other_weights, const std::string& out_dir, const std::string& how) {
+                      const TensorMap& other_weights, const std::string& out_dir, const std::string& how,
+                      const std::string& arch) {
   TensorMap out;
   for (const auto& name : fp32_weights.names) {
     const Tensor& w = fp32_weights.at(name);
@@ -76,7 +78,12 @@ void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const T
     check(!out.has(name), "{}: weight '{}' given twice", src_dir, name);
     out.add(name, other_weights.at(name));
   }
+  std::vector<std::string> floats;
   for (auto& q : plan.all()) {
+    if (q->keeps_float()) {
+      floats.push_back(q->name());
+      continue;
+    }
     check(q->has_amax(), "{}: quantizer '{}' has no amax", src_dir, q->name());
     const auto& v = q->amax();
     const bool per_channel = q->desc().axis.has_value() && v.size() > 1;
@@ -84,11 +91,24 @@ void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const T
             Tensor::from_vector(v, per_channel ? Shape{static_cast<int64_t>(v.size()), 1} : Shape{}));
   }
   out.metadata = {{"format", "pt"}, {kFormatKey, "int8"}, {"qdqrt.calibration", how}, {"qdqrt.version", kVersion}};
+  if (!floats.empty()) out.metadata[kFloatQuantizersKey] = nlohmann::json(floats).dump();
 
   AtomicDir dir(out_dir);
   const fs::path tmp = dir.tmp_dir();
   check(fs::is_regular_file(fs::path(src_dir) / "config.json"), "{}: no config.json", src_dir);
-  for (const char* f : {"config.json", "vocab.txt", "prophetnet.tokenizer", "tokenizer.json", "tokenizer_config.json",
+  {
+    std::string config = read_file((fs::path(src_dir) / "config.json").string());
+    if (!arch.empty()) {
+      auto j = nlohmann::json::parse(config, nullptr, /*allow_exceptions=*/false);
+      check(j.is_object(), "{}/config.json: not a JSON object", src_dir);
+      if (!j.contains("architectures") || j["architectures"] != nlohmann::json::array({arch})) {
+        j["architectures"] = nlohmann::json::array({arch});
+        config = j.dump(2) + "\n";
+      }
+    }
+    write_file_atomic((tmp / "config.json").string(), config);
+  }
+  for (const char* f : {"vocab.txt", "prophetnet.tokenizer", "tokenizer.json", "tokenizer_config.json",
                         "special_tokens_map.json", "generation_config.json"}) {
     const fs::path p = fs::path(src_dir) / f;
     if (fs::is_regular_file(p)) write_file_atomic((tmp / f).string(), read_file(p.string()));
@@ -119,6 +139,7 @@ AmaxTable dequantize_int8_checkpoint(Checkpoint& ck) {
     const Tensor f = t.to_f32();
     table[name.substr(0, name.size() - 6)] = std::vector<float>(f.data<float>(), f.data<float>() + f.numel());
   }
+  read_float_quantizers(md, file, table);
   TensorMap out;
   out.metadata = md;
   for (const auto& name : ck.weights.names) {
@@ -134,7 +155,7 @@ AmaxTable dequantize_int8_checkpoint(Checkpoint& ck) {
     const std::vector<float>* amax = nullptr;
     for (auto& m : variants(module)) {
       auto it = table.find(m + "._weight_quantizer");
-      if (it != table.end()) {
+      if (it != table.end() && !it->second.empty()) {
         amax = &it->second;
         break;
       }

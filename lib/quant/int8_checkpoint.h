@@ -9,7 +9,10 @@
 //                                   pytorch_quantization's state dict names them
 //   every other weight              F32 unchanged
 // and __metadata__ {"format": "pt", "qdqrt.quantized": "int8",
-// "qdqrt.calibration": <how>, "qdqrt.version": "1"}.
+// "qdqrt.calibration": <how>, "qdqrt.version": "1"}, plus
+// "qdqrt.float_quantizers": [names] when some quantizers stay in float (no
+// calibration data; TensorQuantizer::keeps_float): they have no _amax entry,
+// and a Linear whose weight quantizer stays in float keeps its F32 weight.
 #include <optional>
 #include <string>
 
@@ -24,10 +27,14 @@ std::optional<std::string> weight_quantizer_for(const std::string& weight_name, 
 
 // fp32_weights: the quantized Linear weights under their checkpoint names (each
 // must have a weight quantizer with amax in plan, see weight_quantizer_for);
-// other_weights: everything else, written unchanged. The directory appears
+// other_weights: everything else, written unchanged. arch (when not empty)
+// becomes config.json's architectures, as save_pretrained of that class writes
+// it, so the directory loads as the class it was quantized for (a causal LM
+// quantized from a seq2seq checkpoint with --arch). The directory appears
 // atomically; Error if out_dir exists.
 void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const TensorMap& fp32_weights,
-                      const TensorMap& other_weights, const std::string& out_dir, const std::string& how);
+                      const TensorMap& other_weights, const std::string& out_dir, const std::string& how,
+                      const std::string& arch = "");
 
 // True when the weights say they were written by write_int8_model (metadata or any I8 tensor).
 bool is_int8_checkpoint(const Checkpoint& ck);

@@ -10,7 +10,20 @@ namespace qdq::quant {
 TensorQuantizer::TensorQuantizer(std::string name, QuantDescriptor desc) : name_(std::move(name)), desc_(desc) {}
 TensorQuantizer::~TensorQuantizer() = default;
 
-void TensorQuantizer::set_amax(std::vector<float> a) { amax_ = std::move(a); }
+void TensorQuantizer::set_amax(std::vector<float> a) {
+  amax_ = std::move(a);
+  if (!amax_.empty()) keep_float_ = false;
+}
+
+void TensorQuantizer::set_keep_float() {
+  keep_float_ = true;
+  amax_.clear();
+  if (mode_ == QuantMode::FakeQuant || mode_ == QuantMode::Int8) mode_ = QuantMode::Disabled;
+}
+
+void TensorQuantizer::set_mode(QuantMode m) {
+  mode_ = keep_float_ && (m == QuantMode::FakeQuant || m == QuantMode::Int8) ? QuantMode::Disabled : m;
+}
 void TensorQuantizer::set_calibrator(std::unique_ptr<Calibrator> c) { calib_ = std::move(c); }
 
 void TensorQuantizer::apply(Tensor& x) {

@@ -33,12 +33,25 @@ class TensorQuantizer {
   const std::string& name() const { return name_; }
   const QuantDescriptor& desc() const { return desc_; }
   QuantMode mode() const { return mode_; }
-  void set_mode(QuantMode m) { mode_ = m; }
+  // A quantizer that keeps_float() stays Disabled when asked for FakeQuant or Int8.
+  void set_mode(QuantMode m);
 
   // amax: one value (per tensor) or one per channel along desc().axis.
   const std::vector<float>& amax() const { return amax_; }
-  void set_amax(std::vector<float> a);
+  void set_amax(std::vector<float> a);  // a non-empty amax also ends keeps_float()
   bool has_amax() const { return !amax_.empty(); }
+
+  // The "stays in float" state: the quantizer saw no calibration data (the
+  // cross-attention of a ProphetNetForCausalLM, whose checkpoint carries it
+  // but never runs it), so it has no amax and every precision leaves its
+  // tensor in float; the rest of the model still runs fake quant / int8.
+  // set_mode(Calibrate) still calibrates it, so a new calibration can give it
+  // an amax. Amax tables and int8 directories record this state explicitly
+  // (amax_table.h, int8_checkpoint.h), never as a silently missing entry.
+  // pytorch_quantization's counterpart: load_calib_amax(strict=False) then
+  // quantizer.disable().
+  bool keeps_float() const { return keep_float_; }
+  void set_keep_float();  // drops the amax
 
   // Calibrate: collect statistics of x, x unchanged. FakeQuant: x = fq(x) in
   // place. Disabled / Int8: x unchanged (int8 kernels read amax() themselves).
@@ -56,6 +69,7 @@ class TensorQuantizer {
   QuantDescriptor desc_;
   QuantMode mode_ = QuantMode::Disabled;
   std::vector<float> amax_;
+  bool keep_float_ = false;
   int64_t channels_ = 0;
   std::unique_ptr<Calibrator> calib_;
 };

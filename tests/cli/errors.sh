@@ -69,6 +69,12 @@ for k, v in amax.items():
     if k == k0: vs = [math.nan]
     ts[k + "._amax"] = ("F32", [len(vs), 1] if isinstance(v, list) else [], struct.pack("<%df" % len(vs), *vs))
 write_st(B + "/amax_nan.safetensors", ts)
+ts_ok = {k: v for k, v in ts.items()}
+vs = amax[k0]; ts_ok[k0 + "._amax"] = ("F32", [], struct.pack("<f", vs))
+write_st(B + "/amax_floatmeta.safetensors", ts_ok, {"format": "pt", "qdqrt.float_quantizers": '{"a": 1}'})
+open(B + "/target.jsonl", "w").write('{"text": "a prompt", "target": "a continuation"}\n')
+open(B + "/badtarget.jsonl", "w").write('{"text": "a source", "target": 7}\n')
+open(B + "/emptyprompt.jsonl", "w").write('{"text": ""}\n')
 open(B + "/latin1.txt", "wb").write(b"caf\xe9 au lait\n")
 open(B + "/latin1.jsonl", "wb").write(b'{"text": "caf\xe9"}\n')
 open(B + "/empty.txt", "w").close()

@@ -1,0 +1,85 @@
+#include "quant/calibration_result.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "io/checkpoint.h"
+#include "quant/calibrator.h"
+#include "quant/int8_checkpoint.h"
+
+namespace qdq::quant {
+
+namespace {
+
+const std::string kWeightSuffix = "._weight_quantizer", kInputSuffix = "._input_quantizer";
+
+bool is_weight_quantizer(const TensorQuantizer& q) {
+  return ends_with(q.name(), kWeightSuffix) || q.desc().axis.has_value();
+}
+
+// "<m>._input_quantizer" of weight quantizer "<m>._weight_quantizer" (empty for other names).
+std::string input_of(const std::string& weight_quantizer) {
+  if (!ends_with(weight_quantizer, kWeightSuffix)) return {};
+  return weight_quantizer.substr(0, weight_quantizer.size() - kWeightSuffix.size()) + kInputSuffix;
+}
+
+// pytorch_quantization's MaxCalibrator over a checkpoint weight, for the weight
+// quantizers in `wanted` (their layer folded the weight at prepare()).
+void weight_amax_from_checkpoint(const std::string& dir, QuantPlan& plan, const std::vector<std::string>& wanted,
+                                 AmaxTable& table) {
+  Checkpoint ck = load_checkpoint(dir);
+  for (auto& [name, w] : ck.weights.tensors) {
+    const auto qn = weight_quantizer_for(name, plan);
+    if (!qn || table.count(*qn) || std::find(wanted.begin(), wanted.end(), *qn) == wanted.end() || w.ndim() < 1 ||
+        !dtype_is_float(w.dtype()))
+      continue;
+    auto cal = make_calibrator("max", plan.find(*qn)->desc());
+    const Tensor f = w.to_f32();
+    cal->collect(f.data<float>(), f.shape());
+    table[*qn] = *cal->compute_amax("max");
+  }
+}
+
+}  // namespace
+
+CalibrationResult calibration_result(QuantPlan& plan, const std::string& method,
+                                     const std::string& ckpt_dir, bool strict) {
+  CalibrationResult r;
+  std::vector<std::string> folded;
+  for (auto& q : plan.all()) {
+    check(q->calibrator() != nullptr, "quantizer {} has no calibrator", q->name());
+    const bool weight = is_weight_quantizer(*q);
+    auto a = q->calibrator()->compute_amax(weight ? "max" : method);
+    if (a) r.table[q->name()] = std::move(*a);
+    else if (!weight) r.no_data.push_back(q->name());
+  }
+  check(!strict || r.no_data.empty(),
+        "{} input quantizers saw no calibration data (pytorch_quantization's strict load_calib_amax; without "
+        "--strict they stay in float): {}",
+        r.no_data.size(), list_some(r.no_data));
+  for (auto& q : plan.all()) {
+    if (r.table.count(q->name()) || !is_weight_quantizer(*q)) continue;
+    const std::string in = input_of(q->name());
+    if (!in.empty() && std::find(r.no_data.begin(), r.no_data.end(), in) != r.no_data.end())
+      r.no_data.push_back(q->name());  // its module never ran
+    else
+      folded.push_back(q->name());
+  }
+  if (!folded.empty()) weight_amax_from_checkpoint(ckpt_dir, plan, folded, r.table);
+  for (const auto& n : folded)
+    check(r.table.count(n), "quantizer {} got no amax (no data, no matching weight)", n);
+  for (const auto& n : r.no_data) r.table[n] = {};
+  // Plan order for the list, as named_modules() gives it.
+  std::vector<std::string> ordered;
+  for (auto& q : plan.all())
+    if (std::find(r.no_data.begin(), r.no_data.end(), q->name()) != r.no_data.end()) ordered.push_back(q->name());
+  r.no_data = std::move(ordered);
+  for (auto& [name, v] : r.table)
+    if (!v.empty() && std::none_of(v.begin(), v.end(), [](float x) { return x > 0.0f; }))
+      spdlog::warn("{}: amax is zero (the quantizer only saw zeros)", name);
+  return r;
+}
+
+}  // namespace qdq::quant

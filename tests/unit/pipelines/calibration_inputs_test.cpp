@@ -90,7 +90,9 @@ TEST_CASE("calibration from text reproduces prophetnet-quant's amax_max.json") {
   CHECK(r.no_data.empty());
   const auto want = quant::load_amax_table(fixture("prophetnet-quant/amax_max.json"));
   REQUIRE(r.table.size() == want.size());
-  for (auto& [name, w] : want) {
+  for (const auto& item : want) {
+    const std::string& name = item.first;  // not a structured binding: clang 14 cannot capture those in CAPTURE
+    const auto& w = item.second;
     CAPTURE(name);
     REQUIRE(r.table.count(name));
     const auto& g = r.table.at(name);

@@ -155,4 +155,40 @@ PY
 "$Q" -q quantize -m "$ED" --amax "$T/ed.json" -o "$T/ed8"
 "$Q" -q generate -m "$T/ed8" -i "$T/sources.txt" --max-new-tokens 6 -o "$T/ed_gen.txt"
 [ "$(wc -l <"$T/ed_gen.txt")" = "$(wc -l <"$T/sources.txt")" ]
+
+# --- 4. float quantizers in a BERT table: linear inputs, weights, matmul and residual-add quant points -------
+S=$F/qdqbert-seqcls
+python3 - "$S/amax_max.json" "$T/bert_null.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+for k in ("bert.encoder.layer.0.attention.self.matmul_q_input_quantizer",
+          "bert.encoder.layer.1.output.add_local_input_quantizer",
+          "bert.encoder.layer.0.attention.self.query._input_quantizer",
+          "bert.encoder.layer.1.intermediate.dense._weight_quantizer"):
+    assert k in t, k; t[k] = None
+json.dump(t, open(sys.argv[2], "w"))
+PY
+for p in int8 fakequant; do
+  "$Q" -q forward -m "$S" --precision $p --amax "$T/bert_null.json" --tensors-in "$S/inputs.safetensors:test" \
+    --tensors-out "$T/b_$p.safetensors"
+done
+"$Q" -q forward -m "$S" --precision fakequant --amax "$S/amax_max.json" --tensors-in "$S/inputs.safetensors:test" \
+  --tensors-out "$T/b_full.safetensors"
+# int8 with those points in float vs fake quant with the same: the README's fake-quant bounds (max_abs);
+# vs fake quant of the full table they must differ (the points really stay float).
+python3 - "$T/b_int8.safetensors" "$T/b_fakequant.safetensors" "$T/b_full.safetensors" <<'PY'
+import json, struct, sys
+def read(p):
+    with open(p, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]; h = json.loads(f.read(n)); d = f.read()
+    return {k: struct.unpack("<%df" % ((v["data_offsets"][1] - v["data_offsets"][0]) // 4),
+                             d[v["data_offsets"][0]:v["data_offsets"][1]])
+            for k, v in h.items() if k != "__metadata__" and v["dtype"] == "F32"}
+i8, fq, full = (read(p) for p in sys.argv[1:4])
+bound = {"last_hidden_state": 0.5, "pooler_output": 0.5, "logits": 0.2}
+for k, b in bound.items():
+    d = max(abs(x - y) for x, y in zip(i8[k], fq[k])); e = max(abs(x - y) for x, y in zip(fq[k], full[k]))
+    print("%s: int8 vs fakequant (4 points float) %.3g (bound %g); vs full fake quant %.3g" % (k, d, b, e))
+    assert d <= b and e > 0.01
+PY
 echo "pipeline.sh: all ok"

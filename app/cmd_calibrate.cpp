@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <memory>
 
 #include "command.h"
 #include "core/error.h"
@@ -96,8 +97,16 @@ void batch_texts(const CalibrateOptions& o, models::Model& model, Inputs& in) {
   po.batch_size = o.batch_size;
   po.max_length = o.max_length;
   po.max_target_length = o.max_target_length;
+  std::unique_ptr<Progress> progress;  // sources without a target: greedy generation first
+  int64_t shown = 0;
+  po.on_generated = [&](int64_t done, int64_t total) {
+    if (!progress) progress = std::make_unique<Progress>("targets (greedy)", total);
+    progress->advance(done - shown);
+    shown = done;
+  };
   for (auto& b : pipelines::calibration_batches(model, o.model.model_dir, in.records, po))
     in.batches.emplace_back(std::move(b.where), std::move(b.tensors));
+  if (progress) progress->finish();
 }
 
 int run_calibrate(CalibrateOptions& o) {

@@ -133,6 +133,7 @@ std::vector<CalibrationBatch> seq2seq_batches(models::Generative& g, const std::
                  without_target, recs.size(), o.max_target_length);
 
   std::vector<CalibrationBatch> out;
+  int64_t generated = 0;
   for (size_t s = 0; s < recs.size(); s += o.batch_size) {
     const size_t e = std::min(recs.size(), s + static_cast<size_t>(o.batch_size));
     std::vector<std::vector<int64_t>> src, dec;
@@ -170,6 +171,8 @@ std::vector<CalibrationBatch> seq2seq_batches(models::Generative& g, const std::
         if (static_cast<int64_t>(seq.size()) > o.max_target_length) seq.resize(o.max_target_length);
         dec[to_generate[k]] = std::move(seq);
       }
+      generated += r.B;
+      if (o.on_generated) o.on_generated(generated, static_cast<int64_t>(without_target));
     }
     CalibrationBatch b{span(s, e - s), {}};
     add_padded(b.tensors, "input_ids", "attention_mask", src, src_tok->pad_id(), true);

@@ -13,6 +13,7 @@
 // Texts are batched in input order (histogram calibration depends on the
 // order); padding is part of the statistics, as in pytorch_quantization.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct CalibrationInputOptions {
   int64_t batch_size = 8;
   int64_t max_length = 128;         // source / prompt / BERT tokens (truncated beyond)
   int64_t max_target_length = 128;  // decoder tokens, start token included (HF run_summarization's name)
+  // Called after each batch whose targets were generated, with the texts generated so far and
+  // how many need it in all (generation can take a while: the caller shows progress).
+  std::function<void(int64_t done, int64_t total)> on_generated;
 };
 
 struct CalibrationBatch {

@@ -109,8 +109,11 @@ TEST_CASE("seq2seq sources alone: the decoder sees the fp32 model's greedy outpu
   for (auto& t : texts) recs.push_back({t.get<std::string>(), std::nullopt, std::nullopt});
   pipelines::CalibrationInputOptions o;
   o.max_target_length = 24;  // the fixture's max_length
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  o.on_generated = [&](int64_t done, int64_t total) { calls.emplace_back(done, total); };
   auto b = pipelines::calibration_batches(*m, fixture("prophetnet"), recs, o);
   REQUIRE(b.size() == 1);
+  CHECK(calls == std::vector<std::pair<int64_t, int64_t>>{{2, 2}});  // progress: one batch of 2 generated
   TensorMap in = read_tensors_arg(fixture("prophetnet/inputs.safetensors"));
   CHECK(ids(b[0].tensors, "input_ids") == ids(in, "encoder_input_ids"));
   CHECK(ids(b[0].tensors, "attention_mask") == ids(in, "encoder_attention_mask"));

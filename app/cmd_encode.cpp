@@ -116,6 +116,15 @@ class Postprocess {
         }
         return {{"masks", masks}};
       }
+      case Head::NextSentencePrediction: {  // logit 0: text_pair continues text (HF's NSP label 0)
+        auto p = softmax(out.at("logits").data<float>() + b * 2, 2);
+        const bool next = p[0] >= p[1];
+        return {{"label", next ? "is_next" : "not_next"},
+                {"score", next ? p[0] : p[1]},
+                {"scores", {{"is_next", p[0]}, {"not_next", p[1]}}}};
+      }
+      case Head::MultipleChoice:  // run_choices
+        break;
     }
     return {};
   }
@@ -159,6 +168,55 @@ class Postprocess {
   std::string pooling_;
 };
 
+void write_jsonl(const std::vector<json>& results, const std::string& output) {
+  std::string text;
+  for (auto& r : results) text += r.dump() + "\n";
+  if (output.empty() || output == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    write_file_atomic(output, text);
+  }
+}
+
+// Multiple choice: each record's (context, choice) pairs are one forward of
+// shape [1, num_choices, T] (T: the record's longest pair), as a
+// QDQBertForMultipleChoice user feeds them; softmax over the choices.
+int run_choices(const EncodeOptionsCli& o, models::Model& model, const text::Tokenizer& tok,
+                const std::vector<TextItem>& items, const text::EncodeOptions& eo, int64_t max_positions) {
+  check(o.output_format == "jsonl", "--output-format {}: multiple choice writes JSONL", o.output_format);
+  std::vector<json> results;
+  Progress progress("encode", static_cast<int64_t>(items.size()));
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::vector<text::Encoding> encs;
+    for (const auto& c : items[i].choices) {
+      try {
+        encs.push_back(tok.encode(items[i].text, c, eo));
+      } catch (const Error& err) {
+        throw Error("input {}: {}", i + 1, err.what());
+      }
+      check(static_cast<int64_t>(encs.back().input_ids.size()) <= max_positions,
+            "input {}: {} tokens, more than max_position_embeddings {} (use --truncation longest_first)", i + 1,
+            encs.back().input_ids.size(), max_positions);
+    }
+    TensorMap in = text::pad_batch(encs, tok.pad_id(), tok.has_token_type_ids());
+    TensorMap in3;
+    for (auto& n : in.names) {
+      const Tensor& t = in.tensors.at(n);
+      in3.add(n, t.reshape({1, t.dim(0), t.dim(1)}));
+    }
+    TensorMap out = model.forward(in3);
+    const int64_t C = static_cast<int64_t>(encs.size());
+    auto p = softmax(out.at("logits").data<float>(), C);
+    const int64_t best = std::max_element(p.begin(), p.end()) - p.begin();
+    results.push_back({{"choice", best}, {"text", items[i].choices[best]}, {"score", p[best]}, {"scores", p}});
+    progress.advance(1);
+  }
+  progress.finish();
+  write_jsonl(results, o.output);
+  return 0;
+}
+
 int run_encode(EncodeOptionsCli& o) {
   auto model = load_model_for(o.model);
   auto* bert = dynamic_cast<models::bert::BertTaskModel*>(model.get());
@@ -166,7 +224,9 @@ int run_encode(EncodeOptionsCli& o) {
   const auto& cfg = bert->config();
   auto tok = text::load_tokenizer(o.model.model_dir);
   const bool qa = bert->head() == Head::QuestionAnswering;
-  std::vector<TextItem> items = read_text_items(o.text_in, qa ? TextKind::QuestionContext : TextKind::Pair);
+  const bool mc = bert->head() == Head::MultipleChoice;
+  std::vector<TextItem> items =
+      read_text_items(o.text_in, mc ? TextKind::Choices : qa ? TextKind::QuestionContext : TextKind::Pair);
 
   int64_t max_len = o.max_length;
   if (max_len <= 0) {
@@ -178,6 +238,7 @@ int run_encode(EncodeOptionsCli& o) {
   eo.truncate = o.truncation != "do_not_truncate";
   eo.truncation = o.truncation;
   if (eo.truncate) eo.max_length = max_len;
+  if (mc) return run_choices(o, *model, *tok, items, eo, cfg.max_position_embeddings);
   std::vector<text::Encoding> encs;
   encs.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
@@ -243,25 +304,19 @@ int run_encode(EncodeOptionsCli& o) {
     else write_safetensors(o.output, all);
     return 0;
   }
-  std::string text;
-  for (auto& r : results) text += r.dump() + "\n";
-  if (o.output.empty() || o.output == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-  } else {
-    write_file_atomic(o.output, text);
-  }
+  write_jsonl(results, o.output);
   return 0;
 }
 
 const RegisterCommand reg{
-    {"encode", "Text in, embeddings or head outputs out (BERT family: classification, QA, NER, fill-mask)", 10,
+    {"encode", "Text in, embeddings or head outputs out (BERT family: classification, QA, NER, fill-mask, multiple choice, NSP)", 10,
      [](CLI::App& sub, CommonOptions&) {
        auto o = std::make_shared<EncodeOptionsCli>();
        add_model_options(sub, o->model);
        add_text_input_options(sub, o->text_in,
                               "Texts to encode (a tab separates a text pair, or a question and its context; JSONL "
-                              "takes {\"text\", \"text_pair\"} or {\"question\", \"context\"})");
+                              "takes {\"text\", \"text_pair\"} or {\"question\", \"context\"}; multiple choice: "
+                              "{\"context\", \"choices\": [...]}, or tab-separated context and choices)");
        sub.add_option("-o,--output", o->output, "Output file (default: stdout)");
        sub.add_option("--output-format", o->output_format,
                       "jsonl (one result per input), npy or safetensors (raw output tensors); default: from the "

@@ -14,6 +14,7 @@ struct TextItem {
   std::string text;
   std::optional<std::string> pair;  // text_pair, or the context of a question
   std::optional<std::string> target;  // JSONL "target": an encoder-decoder's decoder text (calibrate)
+  std::vector<std::string> choices;  // TextKind::Choices: the candidate continuations of `text` (the context)
 };
 
 struct TextInputOptions {
@@ -30,8 +31,10 @@ std::string input_name(const TextInputOptions& o);
 
 // What one input is: a text (a tab is just a character), a text with an
 // optional text_pair (a tab separates the two in plain text), or a question
-// with its context (JSONL {"question", "context"}).
-enum class TextKind { Single, Pair, QuestionContext };
+// with its context (JSONL {"question", "context"}), or a context with the
+// choices of a multiple-choice question (JSONL {"context", "choices": [...]};
+// in plain text, tabs separate the context and the choices).
+enum class TextKind { Single, Pair, QuestionContext, Choices };
 
 // JSONL records hold {"text", "text_pair"} (or {"question", "context"}).
 // Blank lines are skipped. Every text must be valid UTF-8. Error

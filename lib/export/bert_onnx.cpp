@@ -258,10 +258,20 @@ onnx::ModelProto bert_to_onnx(const Checkpoint& ck, const std::string& arch_in, 
   BertGraph b(g, w, c, plan, opts.opset);
 
   const std::vector<Dim> bt{"batch_size", "sequence_length"};
-  for (const char* n : {"input_ids", "attention_mask", "token_type_ids"})
-    g.input(n, F::TensorProto_DataType_INT64, bt);
+  const bool mc = head == Head::MultipleChoice;
+  std::vector<std::string> in{"input_ids", "attention_mask", "token_type_ids"};
+  for (const auto& n : in)
+    g.input(n, F::TensorProto_DataType_INT64,
+            mc ? std::vector<Dim>{"batch_size", "num_choices", "sequence_length"} : bt);
+  if (mc) {  // QDQBertForMultipleChoice: every input.view(-1, input.size(-1))
+    b.scope("");
+    const std::string rows = g.node(
+        "Concat", {g.const_i64({-1}), g.node("Gather", {g.node("Shape", {"input_ids"}), g.const_i64({2})})},
+        {{"axis", int64_t{0}}});
+    for (auto& n : in) n = g.node("Reshape", {n, rows});
+  }
   const int64_t H = c.hidden_size;
-  std::string hs = b.encoder("input_ids", "attention_mask", "token_type_ids");
+  std::string hs = b.encoder(in[0], in[1], in[2]);
   switch (head) {
     case Head::Base:
       b.output(hs, "last_hidden_state", {"batch_size", "sequence_length", H});
@@ -286,6 +296,18 @@ onnx::ModelProto bert_to_onnx(const Checkpoint& ck, const std::string& arch_in, 
     }
     case Head::MaskedLM:
       b.output(b.mlm_head(hs), "logits", {"batch_size", "sequence_length", c.vocab_size});
+      break;
+    case Head::MultipleChoice: {  // logits.view(-1, num_choices)
+      std::string l = b.linear(b.pooler(hs), "classifier", 1, H, false);
+      b.scope("");
+      const std::string shape = g.node(
+          "Concat", {g.const_i64({-1}), g.node("Gather", {g.node("Shape", {"input_ids"}), g.const_i64({1})})},
+          {{"axis", int64_t{0}}});
+      b.output(g.node("Reshape", {l, shape}), "logits", {"batch_size", "num_choices"});
+      break;
+    }
+    case Head::NextSentencePrediction:
+      b.output(b.linear(b.pooler(hs), "cls.seq_relationship", 2, H, false), "logits", {"batch_size", 2});
       break;
   }
   // Weights of other heads are what Hugging Face reports as unused; anything else is an error.

@@ -80,6 +80,7 @@ open(B + "/latin1.jsonl", "wb").write(b'{"text": "caf\xe9"}\n')
 open(B + "/empty.txt", "w").close()
 open(B + "/long.txt", "w").write(" ".join(["word"] * 600) + "\n")
 open(B + "/bad.jsonl", "w").write('{"text": "fine"}\n{"text": oops}\n')
+open(B + "/nochoices.jsonl", "w").write('{"context": "a", "choices": ["b"]}\n{"context": "c", "choices": "d"}\n')
 open(B + "/notext.jsonl", "w").write('{"title": "no text here"}\n')
 PY
 mkcopy noclassifier; mv "$B/noclassifier.model.safetensors" "$B/noclassifier/model.safetensors"

@@ -74,4 +74,17 @@ for kind in token mlm; do
   # these heads are last_hidden_state through one or two random Linears, so its flip noise is theirs.
   check bound "$T/$kind.qdq.safetensors" "$T/$kind.fq.safetensors" 0.01 1.0 0.5
 done
+# Multiple choice ([batch, num_choices, seq] inputs) and next sentence prediction vs PyTorch (their meta.json:
+# fp32 atol/rtol 1e-4, fake quant atol 0.1 on logits).
+for d in multiple-choice nsp; do
+  M=$FIX/qdqbert-heads/$d in=$FIX/qdqbert-heads/$d/inputs.safetensors:test
+  "$BIN" -q export -m "$M" -o "$T/$d.onnx"
+  ort "$T/$d.onnx" "$in" "$T/$d.ort.safetensors"
+  check close "$T/$d.ort.safetensors" "$M/outputs_fp32.safetensors" 1e-4 1e-4
+  "$BIN" -q export -m "$M" --amax "$M/amax_max.json" -o "$T/$d.qdq.onnx"
+  ort "$T/$d.qdq.onnx" "$in" "$T/$d.qdq.safetensors" --opt disabled
+  check close "$T/$d.qdq.safetensors" "$M/outputs_max.safetensors" 0.1 0
+  ort "$T/$d.qdq.onnx" "$in" "$T/$d.qdq.on.safetensors" --opt all
+  check report "$T/$d.qdq.on.safetensors" "$M/outputs_max.safetensors" "$d QDQ, ORT optimizations on vs PyTorch fake quant"
+done
 echo "export_onnxruntime.sh: all ok"

@@ -11,6 +11,8 @@ const std::pair<const char*, Head> kHeads[] = {
     {"ForQuestionAnswering", Head::QuestionAnswering},
     {"ForTokenClassification", Head::TokenClassification},
     {"ForMaskedLM", Head::MaskedLM},
+    {"ForMultipleChoice", Head::MultipleChoice},
+    {"ForNextSentencePrediction", Head::NextSentencePrediction},
 };
 }  // namespace
 

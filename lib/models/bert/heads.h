@@ -9,7 +9,15 @@
 
 namespace qdq::models::bert {
 
-enum class Head { Base, SequenceClassification, QuestionAnswering, TokenClassification, MaskedLM };
+enum class Head {
+  Base,
+  SequenceClassification,
+  QuestionAnswering,
+  TokenClassification,
+  MaskedLM,
+  MultipleChoice,          // inputs [batch, num_choices, seq]; logits [batch, num_choices]
+  NextSentencePrediction,  // cls.seq_relationship on the pooled output; logits [batch, 2], 0 = "is next"
+};
 
 // "QDQBertForQuestionAnswering" / "BertForQuestionAnswering" -> Head; Error listing the supported names.
 Head head_of_arch(const std::string& arch, const std::string& where);

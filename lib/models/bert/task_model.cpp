@@ -2,6 +2,8 @@
 
 #include "core/log.h"
 
+#include <cmath>
+
 namespace qdq::models::bert {
 
 BertTaskModel::BertTaskModel(const Checkpoint& ck, const std::string& arch_in)
@@ -11,9 +13,10 @@ BertTaskModel::BertTaskModel(const Checkpoint& ck, const std::string& arch_in)
   BertConfig c = parse_bert_config(ck.config, cfg_file);
   // HF names: "bert.*" in every head class; a bare BertModel checkpoint has no prefix.
   WeightStore w(ck, {"bert."});
-  Pooler pooler = head_ == Head::Base                     ? Pooler::Optional
-                  : head_ == Head::SequenceClassification ? Pooler::Required
-                                                          : Pooler::None;
+  // HF builds the pooler (add_pooling_layer=True) for the bare model and the heads that read it.
+  const bool pooled = head_ == Head::SequenceClassification || head_ == Head::MultipleChoice ||
+                      head_ == Head::NextSentencePrediction;
+  Pooler pooler = head_ == Head::Base ? Pooler::Optional : pooled ? Pooler::Required : Pooler::None;
   bert_ = std::make_unique<BertModel>(c, w, "bert.", plan_, pooler);
   const int64_t h = c.hidden_size;
   switch (head_) {
@@ -33,6 +36,16 @@ BertTaskModel::BertTaskModel(const Checkpoint& ck, const std::string& arch_in)
     case Head::MaskedLM:
       mlm_.emplace(c, w, bert_->embeddings().word_embeddings());
       break;
+    case Head::MultipleChoice: {  // one score per choice
+      Tensor wt = w.take("classifier.weight", {1, h});
+      classifier_.emplace(wt, w.take("classifier.bias", {1}));
+      break;
+    }
+    case Head::NextSentencePrediction: {  // QDQBertOnlyNSPHead: cls.seq_relationship
+      Tensor wt = w.take("cls.seq_relationship.weight", {2, h});
+      classifier_.emplace(wt, w.take("cls.seq_relationship.bias", {2}));
+      break;
+    }
   }
   // Weights of other heads are what Hugging Face reports as "unused" and skips.
   for (const char* other : {"classifier.", "qa_outputs.", "cls."}) w.ignore_prefix(other);
@@ -41,11 +54,58 @@ BertTaskModel::BertTaskModel(const Checkpoint& ck, const std::string& arch_in)
                 c.num_attention_heads, plan_.all().size());
 }
 
-TensorMap BertTaskModel::forward(const TensorMap& in) {
-  for (auto& n : in.names)
-    check(n == "input_ids" || n == "attention_mask" || n == "token_type_ids",
-          "unexpected input '{}' (a BERT model takes input_ids, attention_mask, token_type_ids)", n);
-  check(in.has("input_ids"), "input 'input_ids' is missing");
+namespace {
+
+// CrossEntropyLoss(): mean over the rows whose label is not -100 (ignore_index).
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
+  const int64_t N = logits.dim(0), L = logits.dim(1);
+  check(labels.dtype() == DType::I64 && labels.ndim() == 1 && labels.dim(0) == N,
+        "input 'labels' must be I64 [{}], got {} {}", N, dtype_name(labels.dtype()), shape_str(labels.shape()));
+  double sum = 0;
+  int64_t n = 0;
+  for (int64_t i = 0; i < N; ++i) {
+    const int64_t y = labels.data<int64_t>()[i];
+    if (y == -100) continue;
+    check(y >= 0 && y < L, "input 'labels' holds {} at [{}], outside 0..{}", y, i, L - 1);
+    const float* l = logits.data<float>() + i * L;
+    double m = l[0], s = 0;
+    for (int64_t j = 1; j < L; ++j) m = std::max<double>(m, l[j]);
+    for (int64_t j = 0; j < L; ++j) s += std::exp(l[j] - m);
+    sum += m + std::log(s) - l[y];
+    ++n;
+  }
+  // All labels ignored: NaN, as torch's mean over nothing.
+  return Tensor::from_vector(std::vector<float>{static_cast<float>(n ? sum / n : std::nan(""))}, Shape{});
+}
+
+}  // namespace
+
+TensorMap BertTaskModel::flatten_choices(const TensorMap& in, int64_t* choices) const {
+  const Tensor& ids = in.tensors.at("input_ids");
+  check(ids.ndim() == 3, "input 'input_ids' has shape {}, expected [batch, num_choices, seq] for {}",
+        shape_str(ids.shape()), arch_);
+  *choices = ids.dim(1);
+  TensorMap flat;
+  for (const char* n : {"input_ids", "attention_mask", "token_type_ids"}) {
+    if (!in.has(n)) continue;
+    const Tensor& t = in.tensors.at(n);
+    check(t.shape() == ids.shape(), "input '{}' has shape {}, input_ids has {}", n, shape_str(t.shape()),
+          shape_str(ids.shape()));
+    // HF: input.view(-1, input.size(-1)).
+    flat.add(n, t.reshape({t.dim(0) * t.dim(1), t.dim(2)}));
+  }
+  return flat;
+}
+
+TensorMap BertTaskModel::forward(const TensorMap& in_raw) {
+  const bool with_labels = head_ == Head::MultipleChoice || head_ == Head::NextSentencePrediction;
+  for (auto& n : in_raw.names)
+    check(n == "input_ids" || n == "attention_mask" || n == "token_type_ids" || (with_labels && n == "labels"),
+          "unexpected input '{}' (a BERT model takes input_ids, attention_mask, token_type_ids{})", n,
+          with_labels ? ", labels" : "");
+  check(in_raw.has("input_ids"), "input 'input_ids' is missing");
+  int64_t choices = 0;
+  const TensorMap in = head_ == Head::MultipleChoice ? flatten_choices(in_raw, &choices) : in_raw;
   auto opt = [&](const char* n) { return in.has(n) ? in.tensors.at(n) : Tensor(); };
   Tensor hs = bert_->forward(in.tensors.at("input_ids"), opt("attention_mask"), opt("token_type_ids"));
   const int64_t B = hs.dim(0), T = hs.dim(1), H = hs.dim(2);
@@ -76,7 +136,14 @@ TensorMap BertTaskModel::forward(const TensorMap& in) {
     case Head::MaskedLM:
       out.add("logits", mlm_->forward(flat).reshape({B, T, -1}));
       break;
+    case Head::MultipleChoice:
+      out.add("logits", classifier_->forward(out.tensors.at("pooler_output")).reshape({B / choices, choices}));
+      break;
+    case Head::NextSentencePrediction:
+      out.add("logits", classifier_->forward(out.tensors.at("pooler_output")));
+      break;
   }
+  if (with_labels && in_raw.has("labels")) out.add("loss", cross_entropy(out.tensors.at("logits"), in_raw.tensors.at("labels")));
   return out;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // models::Model for the BERT family: QDQBert{Model, ForSequenceClassification,
-// ForQuestionAnswering, ForTokenClassification, ForMaskedLM} and their Bert*
-// twins (plain BERT checkpoints run through the same quantizable forward).
+// ForQuestionAnswering, ForTokenClassification, ForMaskedLM, ForMultipleChoice,
+// ForNextSentencePrediction} and their Bert* twins (plain BERT checkpoints run through the same quantizable forward).
 #include <memory>
 #include <optional>
 
@@ -22,6 +22,10 @@ class BertTaskModel : public Model {
   //   ForQuestionAnswering: last_hidden_state, start_logits, end_logits [B, T]
   //   ForTokenClassification: last_hidden_state, logits [B, T, labels]
   //   ForMaskedLM: last_hidden_state, logits [B, T, vocab]
+  //   ForMultipleChoice (inputs [B, C, T]): last_hidden_state [B*C, T, H], pooler_output [B*C, H], logits [B, C]
+  //   ForNextSentencePrediction: last_hidden_state, pooler_output, logits [B, 2]
+  // ForMultipleChoice and ForNextSentencePrediction also take `labels` [B] (I64; -100 ignored) and then
+  // return `loss`: the mean cross entropy, as Hugging Face computes it.
   TensorMap forward(const TensorMap& inputs) override;
   void prepare() override { bert_->prepare(); }
 
@@ -33,7 +37,10 @@ class BertTaskModel : public Model {
   std::string arch_;
   Head head_;
   std::unique_ptr<BertModel> bert_;
-  std::optional<kernels::Linear> classifier_;  // classifier or qa_outputs
+  // The [B*C, T] inputs of a multiple-choice forward ([B, C, T]); C in *choices.
+  TensorMap flatten_choices(const TensorMap& in, int64_t* choices) const;
+
+  std::optional<kernels::Linear> classifier_;  // classifier, qa_outputs or cls.seq_relationship
   std::optional<MaskedLMHead> mlm_;
 };
 

@@ -3,7 +3,8 @@
 # 1 x 128 and 8 x 128 tokens, fp32 and int8, next to the oneDNN GEMM peak
 # measured in the same run (bench_gemm). About 2-3 minutes on 2 cores.
 # Also: model size on disk (fp32 vs `qdqrt quantize` output) and peak RSS of
-# each encode run (/usr/bin/time -v).
+# each encode run (/usr/bin/time -v). Then ONNX Runtime on the same model exported
+# by `qdqrt export` (fp32 and QDQ), when node is installed.
 # Env: BUILD (default build), THREADS (default: all cores).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,6 +77,28 @@ for p in fp32 int8; do
   done
 done
 python3 -c "print(f'int8 / fp32 speed-up: batch 1 {${RES[int81]}/${RES[fp321]}:.2f}x, batch 8 {${RES[int88]}/${RES[fp328]}:.2f}x')"
+# The strongest CPU peer on the user's own path: ONNX Runtime (npm onnxruntime-node, CPU execution provider,
+# all graph optimizations, which fuse the Q/DQ pairs into its int8 kernels) running the same model exported by
+# `qdqrt export`, fp32 and QDQ (the amax table above), same batch shapes and thread count.
+ORT_THREADS=${THREADS:-$(nproc)}
+if NODE_PATH=$("$ROOT/scripts/ort_install.sh" 2>"$B/ort_install.log"); then
+  export NODE_PATH
+  [ -f "$B/bert-base.onnx" ] || "$BIN" -q export -m "$M" -o "$B/bert-base.onnx"
+  [ -f "$B/bert-base-qdq.onnx" ] || "$BIN" -q export -m "$M" --amax "$B/amax.json" -o "$B/bert-base-qdq.onnx"
+  echo
+  echo "ONNX Runtime $(node -p "require('onnxruntime-node/package.json').version") on the exported graphs, $ORT_THREADS threads:"
+  printf "%-10s %-6s %14s %18s\n" graph batch "sequences/s" "effective GFLOP/s"
+  for g in fp32 qdq; do
+    model=$B/bert-base.onnx
+    [ $g = qdq ] && model=$B/bert-base-qdq.onnx
+    for b in 1 8; do
+      s=$(node "$ROOT/tests/onnx/ort_run.js" bench "$model" "$b" 128 --threads "$ORT_THREADS" --seconds 8)
+      printf "%-10s %-6s %14s %18s\n" $g $b "$s" "$(python3 -c "print(f'{$s*$GFLOP_PER_SEQ:.1f}')")"
+    done
+  done
+else
+  echo "ONNX Runtime rows skipped: $(tail -n 1 "$B/ort_install.log")"
+fi
 echo "model.safetensors: fp32 $(($(stat -c %s "$M/model.safetensors") / 1048576)) MB, int8 $(($(stat -c %s "$Q/model.safetensors") / 1048576)) MB"
 echo
 echo "oneDNN matmul peak on the bert-base GEMM shapes (bench_gemm, best of 10):"

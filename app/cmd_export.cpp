@@ -43,7 +43,9 @@ int run_export(const ExportOptions& o) {
         model->arch());
   auto& plan = model->quant_plan();
   if (table) quant::apply_amax_table(plan, *table, o.amax);
-  const bool qdq = !plan.empty() && plan.all().front()->has_amax();
+  // Quantizers without amax (left in float by calibration) export as plain float tensors.
+  bool qdq = false;
+  for (const auto& q : plan.all()) qdq = qdq || q->has_amax();
 
   onnx_export::OnnxOptions opts;
   opts.opset = o.opset;

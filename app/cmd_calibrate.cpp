@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
+#include "model_batches.h"
 #include "model_options.h"
 #include "progress.h"
 #include "quant/amax_table.h"

@@ -35,10 +35,18 @@ int run_export(const ExportOptions& o) {
   Checkpoint ck = load_checkpoint(o.model_dir);
   if (quant::is_int8_checkpoint(ck)) {
     check(!table, "--amax {}: {} is an int8 directory and carries its own amax values", o.amax, o.model_dir);
-    quant::dequantize_int8_checkpoint(ck);  // the plan of the loaded model below gets the amax
+    quant::take_int8_amax(ck);  // the plan of the loaded model below gets the amax
   }
   // The model gives the quantizers (names as named_modules() has them) and validates weights and table.
-  auto model = models::load_model(o.model_dir, {o.arch});
+  models::LoadOptions lo;
+  lo.arch = o.arch;
+  lo.prepare = false;  // the graph needs the registry, not kernels
+  auto model = models::load_model(o.model_dir, lo);
+  // An int8 directory's I8 Linear weights, as the floats they stand for, under their checkpoint names.
+  for (const auto& l : model->quant_plan().linears())
+    if (l->weight.dtype() == DType::I8 && !l->weight_key.empty())
+      ck.weights.tensors[l->weight_key] =
+          quant::dequantize_weight(l->weight, l->weight_quantizer->amax(), l->weight_key);
   check(model->family() == "bert", "{}: export supports the BERT family (QDQBert* / Bert*), not {}", o.model_dir,
         model->arch());
   auto& plan = model->quant_plan();

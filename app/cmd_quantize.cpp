@@ -27,50 +27,40 @@ int run_quantize(const QuantizeOptions& o) {
   Checkpoint ck = load_checkpoint(o.model_dir);
   check(!quant::is_int8_checkpoint(ck), "{}: already an int8 model directory", o.model_dir);
   // The model gives the quantizer names (and validates that the weights fit its config).
-  auto model = models::load_model(o.model_dir, {o.arch});
+  models::LoadOptions lo;
+  lo.arch = o.arch;
+  lo.prepare = false;  // only the registry is needed: no kernels
+  auto model = models::load_model(o.model_dir, lo);
   auto& plan = model->quant_plan();
   check(!plan.empty(), "{}: {} has no quantizers", o.model_dir, model->arch());
   quant::apply_amax_table(plan, table, o.amax);
 
-  TensorMap linear, other;
-  std::set<std::string> covered;
-  for (const auto& name : ck.weights.names) {
-    const Tensor& t = ck.weights.at(name);
-    const auto qn = quant::weight_quantizer_for(name, plan);
-    // A weight quantizer that stays in float (its Linear saw no calibration data) keeps the F32 weight.
-    if (qn && plan.find(*qn)->keeps_float()) {
-      other.add(name, t);
-      covered.insert(*qn);
-    } else if (qn && t.ndim() == 2 && dtype_is_float(t.dtype())) {
-      linear.add(name, t.to_f32());
-      covered.insert(*qn);
-    } else {
-      other.add(name, t);
+  // The model's registry says which checkpoint tensor each quantized Linear
+  // weight is; every other tensor is written unchanged.
+  std::vector<quant::Int8Weight> linear;
+  std::set<std::string> keys;
+  for (const auto& l : plan.linears()) {
+    if (l->weight_key.empty()) {
+      // Tied (ProphetNet's lm_head = the word embeddings, stored once): the F32 embedding stays (the
+      // lookup needs it) and the head quantizes it with its stored _amax when the directory is loaded.
+      spdlog::info("{}: tied to another parameter, kept F32 (quantized on load)", l->weight_quantizer->name());
+      continue;
     }
+    // A weight quantizer that stays in float (its Linear saw no calibration data) keeps the F32 weight.
+    if (l->weight_quantizer->keeps_float()) continue;
+    linear.push_back({l->weight_key, l->weight, l->weight_quantizer});
+    keys.insert(l->weight_key);
   }
-  // A tied LM head (ProphetNet's lm_head = the word embeddings, stored once under the embedding's name)
-  // has no weight of its own: the F32 embedding stays as it is (the embedding lookup needs it) and the
-  // head quantizes it with its stored _amax when the directory is loaded.
-  const bool tied = !ck.config.contains("tie_word_embeddings") || ck.config["tie_word_embeddings"] != false;
-  std::vector<std::string> missing;
-  for (auto& q : plan.all()) {
-    const std::string& n = q->name();
-    const bool is_weight = q->desc().axis.has_value() || n.find("._weight_quantizer") != std::string::npos;
-    if (!is_weight || covered.count(n) || q->keeps_float()) continue;
-    const std::string module = n.substr(0, n.rfind('.'));
-    const bool head = module == "lm_head" || (module.size() > 8 && module.compare(module.size() - 8, 8, ".lm_head") == 0);
-    if (tied && head) spdlog::info("{}: tied to the word embeddings, kept F32 (quantized on load)", n);
-    else missing.push_back(n);
-  }
-  check(missing.empty(), "{}: found no Linear weight for {} weight quantizers (first: {})", ck.weights_file,
-        missing.size(), missing.empty() ? "" : missing[0]);
+  TensorMap other;
+  for (const auto& name : ck.weights.names)
+    if (!keys.count(name)) other.add(name, ck.weights.at(name));
   const std::string how = o.how.empty() ? fs::path(o.amax).filename().string() : o.how;
   quant::write_int8_model(o.model_dir, plan, linear, other, o.out, how, o.arch.empty() ? "" : model->arch());
   const auto floats = quant::float_quantizers(quant::amax_table_of(plan));
   if (!floats.empty())
     spdlog::warn("{}: {} quantizers stay in float (no calibration data; recorded in the metadata as {})", o.out,
                  floats.size(), quant::kFloatQuantizersKey);
-  spdlog::info("wrote {}: {} int8 Linear weights, {} amax values", o.out, linear.names.size(),
+  spdlog::info("wrote {}: {} int8 Linear weights, {} amax values", o.out, linear.size(),
                plan.all().size() - floats.size());
   return 0;
 }

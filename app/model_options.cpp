@@ -24,7 +24,10 @@ std::unique_ptr<models::Model> load_model_for(const ModelOptions& o) {
   // Validate the amax table before the (slower) model load so a bad table fails fast.
   quant::AmaxTable table;
   if (!o.amax_path.empty()) table = quant::load_amax_table(o.amax_path);
-  auto model = models::load_model(o.model_dir, {o.arch});
+  models::LoadOptions lo;
+  lo.arch = o.arch;
+  lo.prepare = false;  // prepared once below, for the precision asked for
+  auto model = models::load_model(o.model_dir, lo);
   auto& plan = model->quant_plan();
   bool quantized_dir = std::any_of(plan.all().begin(), plan.all().end(), [](auto& q) { return q->has_amax(); });
   std::string precision = o.precision.empty() ? (quantized_dir ? "int8" : "fp32") : o.precision;

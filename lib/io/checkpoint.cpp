@@ -109,27 +109,31 @@ std::optional<std::string> WeightStore::resolve(const std::string& name) const {
 
 bool WeightStore::has(const std::string& name) const { return resolve(name).has_value(); }
 
-std::optional<Tensor> WeightStore::take_optional(const std::string& name, const Shape& shape) {
+std::optional<Tensor> WeightStore::take_optional(const std::string& name, const Shape& shape, bool allow_int8) {
   auto r = resolve(name);
   if (!r) return std::nullopt;
   const Tensor& t = ckpt_.weights.at(*r);
   check(t.shape() == shape, "{}: weight '{}' has shape {}, the config needs {}", ckpt_.weights_file, *r,
         shape_str(t.shape()), shape_str(shape));
-  check(t.dtype() == DType::F32, "{}: weight '{}' is {}, expected a float tensor", ckpt_.weights_file, *r,
+  check(t.dtype() == DType::F32 || (allow_int8 && t.dtype() == DType::I8), "{}: weight '{}' is {}, expected a float tensor", ckpt_.weights_file, *r,
         dtype_name(t.dtype()));
   used_.insert(*r);
   return t;
 }
 
-Tensor WeightStore::take(const std::string& name, const Shape& shape) {
-  auto t = take_optional(name, shape);
+Tensor WeightStore::take(const std::string& name, const Shape& shape, bool allow_int8) {
+  auto t = take_optional(name, shape, allow_int8);
   if (!t) throw Error("{}: missing weight '{}'", ckpt_.weights_file, name);
   return *t;
 }
 
 void WeightStore::ignore_prefix(const std::string& prefix) {
-  for (auto& n : ckpt_.weights.names)
-    if (n.compare(0, prefix.size(), prefix) == 0) used_.insert(n);
+  // With each of the store's prefixes too, as resolve() looks names up.
+  for (auto& p : prefixes_) {
+    const std::string full = p + prefix;
+    for (auto& n : ckpt_.weights.names)
+      if (n.compare(0, full.size(), full) == 0) used_.insert(n);
+  }
 }
 
 void WeightStore::finish() const {

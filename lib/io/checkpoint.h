@@ -31,9 +31,12 @@ class WeightStore {
  public:
   WeightStore(const Checkpoint& ckpt, std::vector<std::string> prefixes = {});
   // Error "<file>: missing weight 'name'" / "... has shape [..], config needs [..]".
-  Tensor take(const std::string& name, const Shape& shape);
-  std::optional<Tensor> take_optional(const std::string& name, const Shape& shape);
+  // allow_int8: an I8 tensor is accepted too (the Linear weights of a qdqrt int8 directory).
+  Tensor take(const std::string& name, const Shape& shape, bool allow_int8 = false);
+  std::optional<Tensor> take_optional(const std::string& name, const Shape& shape, bool allow_int8 = false);
   bool has(const std::string& name) const;
+  // The checkpoint's own name for `name` (with or without one of the prefixes), if present.
+  std::optional<std::string> key_of(const std::string& name) const { return resolve(name); }
   // Marks names (e.g. weights of heads or halves the chosen class does not use) as used.
   void ignore_prefix(const std::string& prefix);
   // Error listing unexpected weights (tensors never taken nor ignored).

@@ -7,13 +7,43 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include "core/error.h"
 
 namespace qdq {
 
+namespace {
+// The live mappings, so release_mapped_pages can tell a mapped range from heap memory.
+std::mutex g_maps_mu;
+std::vector<const MappedFile*> g_maps;
+}  // namespace
+
 MappedFile::~MappedFile() {
-  if (data) ::munmap(const_cast<uint8_t*>(data), size);
+  if (!data) return;
+  {
+    std::lock_guard<std::mutex> lock(g_maps_mu);
+    for (auto it = g_maps.begin(); it != g_maps.end(); ++it)
+      if (*it == this) {
+        g_maps.erase(it);
+        break;
+      }
+  }
+  ::munmap(const_cast<uint8_t*>(data), size);
+}
+
+void release_mapped_pages(const void* p, size_t n) {
+  const auto* b = static_cast<const uint8_t*>(p);
+  std::lock_guard<std::mutex> lock(g_maps_mu);
+  for (const MappedFile* m : g_maps) {
+    if (b < m->data || b + n > m->data + m->size) continue;
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t lo = (reinterpret_cast<uintptr_t>(b) + page - 1) / page * page;
+    const uintptr_t hi = (reinterpret_cast<uintptr_t>(b) + n) / page * page;
+    if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    return;
+  }
 }
 
 std::shared_ptr<MappedFile> map_file(const std::string& path) {
@@ -35,6 +65,8 @@ std::shared_ptr<MappedFile> map_file(const std::string& path) {
     }
     map->data = static_cast<const uint8_t*>(p);
     map->size = static_cast<size_t>(st.st_size);
+    std::lock_guard<std::mutex> lock(g_maps_mu);
+    g_maps.push_back(map.get());
   }
   ::close(fd);
   return map;

@@ -21,4 +21,13 @@ struct MappedFile {
 // Error "<path>: cannot open: ..." / "<path>: not a regular file" / "... cannot mmap".
 std::shared_ptr<MappedFile> map_file(const std::string& path);
 
+// Gives back to the kernel the resident pages wholly inside [p, p + n) when
+// that range lies in a live mapping (no-op otherwise, e.g. for heap tensors).
+// For a weight the model has copied into a kernel's own layout: the view stays
+// valid and reads the file's bytes again if touched (the pages are re-read
+// from the page cache), so the process holds one copy of each weight, not two.
+// Only for ranges the process never wrote (a written copy-on-write page would
+// revert to the file's bytes).
+void release_mapped_pages(const void* p, size_t n);
+
 }  // namespace qdq

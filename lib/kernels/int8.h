@@ -41,6 +41,10 @@ class Int8Linear {
   // w_narrow: weights in [-127, 127].
   Int8Linear(const Tensor& weight, const Tensor& bias, const std::vector<float>& w_amax, float x_amax,
              bool x_unsigned = false, bool w_narrow = false);
+  // The same from weights already quantized (I8 [N, K] codes, as a qdqrt int8
+  // directory stores them): no float copy of the weight is ever made.
+  static Int8Linear from_codes(const Tensor& codes, const Tensor& bias, const std::vector<float>& w_amax,
+                               float x_amax, bool x_unsigned = false);
   ~Int8Linear();
   Int8Linear(Int8Linear&&) noexcept;
   Int8Linear& operator=(Int8Linear&&) noexcept;
@@ -65,6 +69,8 @@ class Int8Linear {
 
  private:
   Tensor quantized_input(const Tensor& x) const;
+  // Bias, output scales and the weights' reorder from I8 codes [N, K].
+  void init(const Tensor& codes, const Tensor& bias, const std::vector<float>& w_amax, float x_amax, bool x_unsigned);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int64_t in_ = 0, out_ = 0;

@@ -8,6 +8,7 @@
 
 #include "kernels/engine.h"
 #include "kernels/int8.h"
+#include "kernels/s8_weights.h"
 
 namespace qdq::kernels {
 
@@ -87,14 +88,43 @@ struct Int8Linear::Impl {
 };
 
 Int8Linear::Int8Linear(const Tensor& weight, const Tensor& bias, const std::vector<float>& w_amax, float x_amax,
-                       bool x_unsigned, bool w_narrow)
-    : impl_(std::make_unique<Impl>()) {
+                       bool x_unsigned, bool w_narrow) {
   detail::require_f32(weight, "Int8Linear weight");
   check(weight.ndim() == 2, "Int8Linear: weight must be 2-D, got {}", shape_str(weight.shape()));
-  out_ = weight.dim(0);
-  in_ = weight.dim(1);
-  check(w_amax.size() == 1 || static_cast<int64_t>(w_amax.size()) == out_,
-        "Int8Linear: {} weight amax values for {} output channels", w_amax.size(), out_);
+  const int64_t N = weight.dim(0), K = weight.dim(1);
+  check(w_amax.size() == 1 || static_cast<int64_t>(w_amax.size()) == N,
+        "Int8Linear: {} weight amax values for {} output channels", w_amax.size(), N);
+  // Per-channel weight quantization, tensor_quant.py's arithmetic: the
+  // multiplier 127/amax in f32, nearbyint = round half to even.
+  Tensor wq(DType::I8, {N, K});
+  const float lo = w_narrow ? -127.0f : -128.0f;
+  const float* w = weight.data<float>();
+  int8_t* q = wq.data<int8_t>();
+#pragma omp parallel for
+  for (int64_t n = 0; n < N; ++n) {
+    const float s = quant_scale(w_amax.size() == 1 ? w_amax[0] : w_amax[n], false);
+    for (int64_t k = 0; k < K; ++k)
+      q[n * K + k] = static_cast<int8_t>(std::fmin(std::fmax(std::nearbyint(w[n * K + k] * s), lo), 127.0f));
+  }
+  init(wq, bias, w_amax, x_amax, x_unsigned);
+}
+
+Int8Linear Int8Linear::from_codes(const Tensor& codes, const Tensor& bias, const std::vector<float>& w_amax,
+                                  float x_amax, bool x_unsigned) {
+  check(codes.dtype() == DType::I8 && codes.ndim() == 2, "Int8Linear: codes must be I8 [N, K], got {} {}",
+        dtype_name(codes.dtype()), shape_str(codes.shape()));
+  check(w_amax.size() == 1 || static_cast<int64_t>(w_amax.size()) == codes.dim(0),
+        "Int8Linear: {} weight amax values for {} output channels", w_amax.size(), codes.dim(0));
+  Int8Linear l;
+  l.init(codes, bias, w_amax, x_amax, x_unsigned);
+  return l;
+}
+
+void Int8Linear::init(const Tensor& codes, const Tensor& bias, const std::vector<float>& w_amax, float x_amax,
+                      bool x_unsigned) {
+  impl_ = std::make_unique<Impl>();
+  out_ = codes.dim(0);
+  in_ = codes.dim(1);
   x_unsigned_ = x_unsigned;
   x_scale_ = quant_scale(x_amax, x_unsigned);
   auto& im = *impl_;
@@ -106,29 +136,15 @@ Int8Linear::Int8Linear(const Tensor& weight, const Tensor& bias, const std::vect
     check(bias.numel() == out_, "Int8Linear: bias has {} values for {} outputs", bias.numel(), out_);
     im.bias = bias.reshape({1, out_});
   }
-
-  // Per-channel weight quantization, tensor_quant.py's arithmetic: the
-  // multiplier 127/amax in f32, nearbyint = round half to even.
-  Tensor wq(DType::I8, {out_, in_});
   im.oscales.resize(out_);
-  const float lo = w_narrow ? -127.0f : -128.0f;
-  const float* w = weight.data<float>();
-  int8_t* q = wq.data<int8_t>();
   for (int64_t n = 0; n < out_; ++n) {
     const float s = quant_scale(w_amax.size() == 1 ? w_amax[0] : w_amax[n], false);
-    for (int64_t k = 0; k < in_; ++k)
-      q[n * in_ + k] = static_cast<int8_t>(std::fmin(std::fmax(std::nearbyint(w[n * in_ + k] * s), lo), 127.0f));
     im.oscales[n] = (s == 0.0f || x_scale_ == 0.0f) ? 0.0f : 1.0f / (x_scale_ * s);
   }
-
   auto pd = im.make_pd(kRepresentativeM, memory::desc({in_, out_}, dt::s8, tag::any), Activation::None);
   im.wdesc = pd.weights_desc();
-  // [N, K] is the [K, N] operand in layout "ba". The reorder into
-  // weights_desc() also writes the s8 x s8 compensation oneDNN needs.
-  memory src({{in_, out_}, dt::s8, tag::ba}, detail::engine(), wq.raw());
-  im.weights = memory(im.wdesc, detail::engine());
-  dnnl::reorder(src, im.weights).execute(detail::stream(), src, im.weights);
-  detail::stream().wait();
+  // Into weights_desc(), with the s8 x s8 compensation oneDNN needs (kernels/s8_weights.h).
+  im.weights = detail::reorder_s8_weights(codes, im.wdesc);
 }
 
 Int8Linear::Int8Linear() = default;

@@ -17,17 +17,21 @@ namespace qdq::layers {
 class QuantLinear {
  public:
   QuantLinear() = default;
-  // weight [out, in], bias [out] or undefined. Registers both quantizers in plan.
-  QuantLinear(const std::string& module, Tensor weight, Tensor bias, quant::QuantPlan& plan);
+  // weight [out, in], bias [out] or undefined. Registers the Linear and both
+  // quantizers in plan; weight_key: the checkpoint tensor the weight came from
+  // (empty when the weight is tied to another parameter, e.g. an LM head).
+  QuantLinear(const std::string& module, Tensor weight, Tensor bias, quant::QuantPlan& plan,
+              const std::string& weight_key = "");
 
   // x is never modified (fake quant works on a copy). In int8 mode x may also
-  // be I8/U8, quantized with int8_kernel().input_scale(). Re-prepares by itself
-  // when a quantizer's mode changed since the last prepare().
+  // be I8/U8, quantized with int8_kernel().input_scale(). Error when a
+  // quantizer's mode changed since prepare() (nothing is rebuilt in forward).
   Tensor forward(const Tensor& x, kernels::Activation act = kernels::Activation::None);
+  // Resolves the plan of both quantizers (quant::PointPlan) and builds the
+  // kernel: int8, fake-quantized float weights, or plain float.
   void prepare();
-  // Prepares if a quantizer's mode changed; then true when forward() runs
-  // the int8 kernel (both quantizers in Int8 mode).
-  bool int8_ready();
+  // True when forward() runs the int8 kernel (as prepare() resolved it).
+  bool int8_ready() const;
   // Int8 only: the output quantized in the same primitive for the quantizer
   // next in line (which must satisfy layers::int8_ready), e.g. a matmul
   // input or the next Linear's input quantizer, when nothing between the
@@ -38,13 +42,17 @@ class QuantLinear {
   // The int8 kernel, for callers that keep activations quantized (valid when is_int8()).
   const kernels::Int8Linear& int8_kernel() const { return int8_; }
 
-  const Tensor& weight() const { return weight_; }
-  const Tensor& bias() const { return bias_; }
+  // The stored weight: F32, or I8 codes from an int8 directory (see float_weight()).
+  const Tensor& weight() const { return p_->weight; }
+  // The weight as floats (I8 codes dequantized as fake quant does; needs the weight amax).
+  Tensor float_weight() const;
+  const Tensor& bias() const { return p_->bias; }
   quant::TensorQuantizer& input_quantizer() { return *in_q_; }
   quant::TensorQuantizer& weight_quantizer() { return *w_q_; }
 
  private:
-  Tensor weight_, bias_;
+  void require_prepared() const;
+  quant::LinearParams* p_ = nullptr;  // owned by the model's plan
   quant::TensorQuantizer* in_q_ = nullptr;
   quant::TensorQuantizer* w_q_ = nullptr;
   kernels::Linear kernel_;

@@ -14,11 +14,18 @@ void quant_point(quant::TensorQuantizer& q, Tensor& x) {
   quant::fake_quant(x.data<float>(), x.shape(), q.amax(), d.axis, d.num_bits, d.is_unsigned, d.narrow_range);
 }
 
-bool int8_ready(const quant::TensorQuantizer& q, bool allow_unsigned) {
+std::string int8_blocker(const quant::TensorQuantizer& q, bool allow_unsigned) {
   const auto& d = q.desc();
-  return q.mode() == QuantMode::Int8 && q.has_amax() && q.amax().size() == 1 && d.num_bits == 8 &&
-         !d.narrow_range && (allow_unsigned || !d.is_unsigned);
+  if (q.mode() != QuantMode::Int8) return q.name() + " is not in int8 mode";
+  if (!q.has_amax()) return q.name() + " has no amax";
+  if (q.amax().size() != 1) return q.name() + " is per channel (int8 activations need one per-tensor amax)";
+  if (d.num_bits != 8) return q.name() + " has " + std::to_string(d.num_bits) + " bits";
+  if (d.narrow_range) return q.name() + " uses a narrow range";
+  if (d.is_unsigned && !allow_unsigned) return q.name() + " is unsigned (oneDNN's weights operand is s8 only)";
+  return "";
 }
+
+bool int8_ready(const quant::TensorQuantizer& q, bool allow_unsigned) { return int8_blocker(q, allow_unsigned).empty(); }
 
 float int8_scale(const quant::TensorQuantizer& q) { return kernels::quant_scale(q.amax()[0], q.desc().is_unsigned); }
 

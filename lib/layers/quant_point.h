@@ -1,6 +1,8 @@
 #pragma once
 // One activation quant point (matmul inputs, residual-add inputs) applied as
 // pytorch_quantization applies it, fast for the common case.
+#include <string>
+
 #include "core/tensor.h"
 #include "quant/tensor_quantizer.h"
 
@@ -16,6 +18,8 @@ void quant_point(quant::TensorQuantizer& q, Tensor& x);
 // The Int8 kernels' view of q: true when it is in Int8 mode with one 8-bit
 // per-tensor amax and no narrow range (allow_unsigned: U8 is acceptable).
 bool int8_ready(const quant::TensorQuantizer& q, bool allow_unsigned = true);
+// Why int8_ready(q, allow_unsigned) is false, for the plan ("" when it is true).
+std::string int8_blocker(const quant::TensorQuantizer& q, bool allow_unsigned = true);
 // kernels::quant_scale for q's amax (valid when int8_ready(q)).
 float int8_scale(const quant::TensorQuantizer& q);
 

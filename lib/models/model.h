@@ -2,7 +2,9 @@
 // What every model offers the CLI: its Hugging Face forward as named tensors,
 // and its quantizers. models/registry.cpp builds the right class from a
 // checkpoint directory's config.json (architectures[0], or --arch).
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "io/checkpoint.h"
@@ -21,15 +23,29 @@ class Model {
   // Every output of the Hugging Face forward for these inputs, under HF names.
   virtual TensorMap forward(const TensorMap& inputs) = 0;
   quant::QuantPlan& quant_plan() { return plan_; }
-  // Call after quantizer modes or amax values changed (rebuilds int8/fake-quant weights once).
+  // The __metadata__ of a qdqrt int8 directory (how it was quantized); empty for other checkpoints.
+  const std::map<std::string, std::string>& int8_metadata() const { return int8_metadata_; }
+  void set_int8_metadata(std::map<std::string, std::string> m) { int8_metadata_ = std::move(m); }
+  // Resolves the precision plan from the quantizers' modes and amax values and
+  // builds every kernel, once; forward() runs that plan. Call again after
+  // changing modes or amax values (forward refuses a stale plan).
   virtual void prepare() = 0;
 
  protected:
   quant::QuantPlan plan_;
+  std::map<std::string, std::string> int8_metadata_;
 };
+
+// The sizes that identify a model, from its config.json (nested encoder /
+// decoder configs of an encoder-decoder included): model_type, hidden size,
+// layers, heads, vocabulary, ... whichever the config has.
+nlohmann::ordered_json config_summary(const nlohmann::json& config);
 
 struct LoadOptions {
   std::string arch;  // overrides config.json architectures[0] when non-empty
+  // Resolve the plan before returning: int8 for a qdqrt int8 directory, else fp32. A caller that
+  // sets its own modes and amax first passes false and calls prepare() once itself.
+  bool prepare = true;
 };
 
 std::unique_ptr<Model> load_model(const std::string& dir, const LoadOptions& opts = {});

@@ -5,7 +5,6 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/strings.h"
-#include "io/checkpoint.h"
 #include "quant/calibrator.h"
 #include "quant/int8_checkpoint.h"
 
@@ -25,27 +24,26 @@ std::string input_of(const std::string& weight_quantizer) {
   return weight_quantizer.substr(0, weight_quantizer.size() - kWeightSuffix.size()) + kInputSuffix;
 }
 
-// pytorch_quantization's MaxCalibrator over a checkpoint weight, for the weight
-// quantizers in `wanted` (their layer folded the weight at prepare()).
-void weight_amax_from_checkpoint(const std::string& dir, QuantPlan& plan, const std::vector<std::string>& wanted,
-                                 AmaxTable& table) {
-  Checkpoint ck = load_checkpoint(dir);
-  for (auto& [name, w] : ck.weights.tensors) {
-    const auto qn = weight_quantizer_for(name, plan);
-    if (!qn || table.count(*qn) || std::find(wanted.begin(), wanted.end(), *qn) == wanted.end() || w.ndim() < 1 ||
-        !dtype_is_float(w.dtype()))
-      continue;
-    auto cal = make_calibrator("max", plan.find(*qn)->desc());
-    const Tensor f = w.to_f32();
-    cal->collect(f.data<float>(), f.shape());
-    table[*qn] = *cal->compute_amax("max");
+// pytorch_quantization's MaxCalibrator over the weights of the registry's
+// Linears whose weight quantizers are in `wanted` (their layer folded the
+// weight at prepare(), so the forward never fed it).
+void weight_amax_from_registry(const QuantPlan& plan, const std::vector<std::string>& wanted, AmaxTable& table) {
+  for (const auto& l : plan.linears()) {
+    const std::string& qn = l->weight_quantizer->name();
+    if (table.count(qn) || std::find(wanted.begin(), wanted.end(), qn) == wanted.end()) continue;
+    const Tensor w = l->weight.dtype() == DType::I8
+                         ? dequantize_weight(l->weight, l->weight_quantizer->amax(), qn)
+                         : l->weight.to_f32();
+    auto cal = make_calibrator("max", l->weight_quantizer->desc());
+    cal->collect(w.data<float>(), w.shape());
+    table[qn] = *cal->compute_amax("max");
   }
 }
 
 }  // namespace
 
 CalibrationResult calibration_result(QuantPlan& plan, const std::string& method,
-                                     const std::string& ckpt_dir, bool strict) {
+                                     const std::string& /*ckpt_dir: weights come from the registry*/, bool strict) {
   CalibrationResult r;
   std::vector<std::string> folded;
   for (auto& q : plan.all()) {
@@ -67,7 +65,7 @@ CalibrationResult calibration_result(QuantPlan& plan, const std::string& method,
     else
       folded.push_back(q->name());
   }
-  if (!folded.empty()) weight_amax_from_checkpoint(ckpt_dir, plan, folded, r.table);
+  if (!folded.empty()) weight_amax_from_registry(plan, folded, r.table);
   for (const auto& n : folded)
     check(r.table.count(n), "quantizer {} got no amax (no data, no matching weight)", n);
   for (const auto& n : r.no_data) r.table[n] = {};

@@ -21,8 +21,8 @@ struct CalibrationResult {
 // entropy), weight quantizers max. An input quantizer that saw no
 // data stays in float, and so does the weight quantizer of the same module (the
 // module never ran). A weight quantizer without data whose module did run (a
-// layer that folds its weight once at prepare()) gets the max of its checkpoint
-// weight from ckpt_dir. strict: pytorch_quantization's load_calib_amax(strict=True),
+// layer that folds its weight once at prepare()) gets the max of its weight,
+// read from the plan's registry of Linears (ckpt_dir is no longer read). strict: pytorch_quantization's load_calib_amax(strict=True),
 // an Error naming the quantizers that saw no data.
 CalibrationResult calibration_result(QuantPlan& plan, const std::string& method,
                                      const std::string& ckpt_dir, bool strict);

@@ -17,14 +17,6 @@ namespace {
 const char* kFormatKey = "qdqrt.quantized";
 const char* kVersion = "1";
 
-// Name variants with the "bert." prefix added or removed.
-std::vector<std::string> variants(const std::string& n) {
-  std::vector<std::string> v{n};
-  if (n.rfind("bert.", 0) == 0) v.push_back(n.substr(5));
-  else v.push_back("bert." + n);
-  return v;
-}
-
 // The scales of one weight quantizer: max_bound / amax per channel (1 value or rows).
 std::vector<float> scales_of(const std::vector<float>& amax, float max_bound) {
   std::vector<float> s(amax.size());
@@ -34,23 +26,17 @@ std::vector<float> scales_of(const std::vector<float>& amax, float max_bound) {
 
 }  // namespace
 
-std::optional<std::string> weight_quantizer_for(const std::string& weight_name, const QuantPlan& plan) {
-  if (!ends_with(weight_name, ".weight")) return std::nullopt;
-  const std::string module = weight_name.substr(0, weight_name.size() - 7);
-  for (auto& m : variants(module))
-    if (plan.find(m + "._weight_quantizer")) return m + "._weight_quantizer";
-  return std::nullopt;
-}
-
-void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const TensorMap& fp32_weights,
+void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const std::vector<Int8Weight>& weights,
                       const TensorMap& other_weights, const std::string& out_dir, const std::string& how,
                       const std::string& arch) {
   TensorMap out;
-  for (const auto& name : fp32_weights.names) {
-    const Tensor& w = fp32_weights.at(name);
-    const auto qname = weight_quantizer_for(name, plan);
-    check(qname.has_value(), "{}: weight '{}' has no weight quantizer in the model", src_dir, name);
-    const TensorQuantizer& q = *plan.find(*qname);
+  for (const auto& iw : weights) {
+    const std::string& name = iw.key;
+    const Tensor& w = iw.weight;
+    check(iw.quantizer != nullptr && ends_with(name, ".weight"), "{}: '{}' is not a quantized Linear weight",
+          src_dir, name);
+    const TensorQuantizer& q = *iw.quantizer;
+    const std::string* qname = &q.name();
     check(q.has_amax(), "{}: quantizer '{}' has no amax", src_dir, *qname);
     check(w.ndim() == 2 && w.dtype() == DType::F32, "{}: weight '{}' must be F32 [out, in], got {} {}", src_dir,
           name, dtype_name(w.dtype()), shape_str(w.shape()));
@@ -124,7 +110,7 @@ bool is_int8_checkpoint(const Checkpoint& ck) {
   return false;
 }
 
-AmaxTable dequantize_int8_checkpoint(Checkpoint& ck) {
+AmaxTable take_int8_amax(Checkpoint& ck) {
   const std::string& file = ck.weights_file.empty() ? ck.dir : ck.weights_file;
   const auto& md = ck.weights.metadata;
   auto meta = [&](const char* k) { return md.count(k) ? md.at(k) : std::string(); };
@@ -133,52 +119,41 @@ AmaxTable dequantize_int8_checkpoint(Checkpoint& ck) {
   check(meta("qdqrt.version") == kVersion, "{}: qdqrt.version '{}' is not supported (expected {})", file,
         meta("qdqrt.version"), kVersion);
   AmaxTable table;
-  for (auto& [name, t] : ck.weights.tensors) {
-    if (!ends_with(name, "._amax")) continue;
-    check(dtype_is_float(t.dtype()) && t.numel() > 0, "{}: '{}' must be a non-empty float tensor", file, name);
-    const Tensor f = t.to_f32();
-    table[name.substr(0, name.size() - 6)] = std::vector<float>(f.data<float>(), f.data<float>() + f.numel());
-  }
-  read_float_quantizers(md, file, table);
-  TensorMap out;
-  out.metadata = md;
+  TensorMap rest;
+  rest.metadata = md;
   for (const auto& name : ck.weights.names) {
     const Tensor& t = ck.weights.at(name);
-    if (ends_with(name, "._amax") || ends_with(name, ".weight_scale")) continue;
-    if (t.dtype() != DType::I8) {
-      out.add(name, t);
-      continue;
+    if (ends_with(name, "._amax")) {
+      check(dtype_is_float(t.dtype()) && t.numel() > 0, "{}: '{}' must be a non-empty float tensor", file, name);
+      const Tensor f = t.to_f32();
+      table[name.substr(0, name.size() - 6)] = std::vector<float>(f.data<float>(), f.data<float>() + f.numel());
+    } else if (!ends_with(name, ".weight_scale")) {
+      rest.add(name, t);
     }
-    check(ends_with(name, ".weight") && t.ndim() == 2, "{}: unexpected int8 tensor '{}' {}", file, name,
-          shape_str(t.shape()));
-    const std::string module = name.substr(0, name.size() - 7);
-    const std::vector<float>* amax = nullptr;
-    for (auto& m : variants(module)) {
-      auto it = table.find(m + "._weight_quantizer");
-      if (it != table.end() && !it->second.empty()) {
-        amax = &it->second;
-        break;
-      }
-    }
-    check(amax != nullptr, "{}: int8 weight '{}' has no '{}._weight_quantizer._amax'", file, name, module);
-    const int64_t rows = t.dim(0), cols = t.dim(1);
-    check(amax->size() == 1 || static_cast<int64_t>(amax->size()) == rows,
-          "{}: '{}': {} amax values for {} rows", file, name, amax->size(), rows);
-    for (float a : *amax)
-      check(std::isfinite(a) && a >= 0.0f, "{}: '{}': bad amax {}", file, name, a);
-    // Signed 8-bit, as written; narrow range only changes the clamp, not the scale.
-    const auto scales = scales_of(*amax, 127.0f);
-    Tensor f(DType::F32, t.shape());
-    const int8_t* q = t.data<int8_t>();
-    float* d = f.data<float>();
-    for (int64_t r = 0; r < rows; ++r) {
-      const float s = scales[amax->size() == 1 ? 0 : r];
-      for (int64_t c = 0; c < cols; ++c) d[r * cols + c] = dequant_code(static_cast<float>(q[r * cols + c]), s);
-    }
-    out.add(name, f);
   }
-  ck.weights = std::move(out);
+  read_float_quantizers(md, file, table);
+  ck.weights = std::move(rest);
   return table;
+}
+
+Tensor dequantize_weight(const Tensor& codes, const std::vector<float>& amax, const std::string& what) {
+  check(codes.dtype() == DType::I8 && codes.ndim() == 2, "{}: expected I8 [out, in] codes, got {} {}", what,
+        dtype_name(codes.dtype()), shape_str(codes.shape()));
+  const int64_t rows = codes.dim(0), cols = codes.dim(1);
+  check(amax.size() == 1 || static_cast<int64_t>(amax.size()) == rows, "{}: {} amax values for {} rows", what,
+        amax.size(), rows);
+  for (float a : amax) check(std::isfinite(a) && a >= 0.0f, "{}: bad amax {}", what, a);
+  // Signed 8-bit, as written; narrow range only changes the clamp, not the scale.
+  const auto scales = scales_of(amax, 127.0f);
+  Tensor f(DType::F32, codes.shape());
+  const int8_t* q = codes.data<int8_t>();
+  float* d = f.data<float>();
+#pragma omp parallel for
+  for (int64_t r = 0; r < rows; ++r) {
+    const float s = scales[amax.size() == 1 ? 0 : r];
+    for (int64_t c = 0; c < cols; ++c) d[r * cols + c] = dequant_code(static_cast<float>(q[r * cols + c]), s);
+  }
+  return f;
 }
 
 }  // namespace qdq::quant

@@ -21,27 +21,35 @@
 
 namespace qdq::quant {
 
-// The weight quantizer of checkpoint weight "<m>.weight": "<m>._weight_quantizer",
-// also with a "bert." prefix added or removed (checkpoints are saved both ways).
-std::optional<std::string> weight_quantizer_for(const std::string& weight_name, const QuantPlan& plan);
+// One quantized Linear weight to write: the checkpoint name it is stored
+// under, the F32 [out, in] weight and its weight quantizer (with amax).
+struct Int8Weight {
+  std::string key;
+  Tensor weight;
+  const TensorQuantizer* quantizer = nullptr;
+};
 
-// fp32_weights: the quantized Linear weights under their checkpoint names (each
-// must have a weight quantizer with amax in plan, see weight_quantizer_for);
-// other_weights: everything else, written unchanged. arch (when not empty)
-// becomes config.json's architectures, as save_pretrained of that class writes
-// it, so the directory loads as the class it was quantized for (a causal LM
-// quantized from a seq2seq checkpoint with --arch). The directory appears
-// atomically; Error if out_dir exists.
-void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const TensorMap& fp32_weights,
+// weights: the model's quantized Linear weights (from its registry,
+// QuantPlan::linears()); other_weights: everything else, written unchanged.
+// arch (when not empty) becomes config.json's architectures, as save_pretrained
+// of that class writes it, so the directory loads as the class it was quantized
+// for (a causal LM quantized from a seq2seq checkpoint with --arch). The
+// directory appears atomically; Error if out_dir exists.
+void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const std::vector<Int8Weight>& weights,
                       const TensorMap& other_weights, const std::string& out_dir, const std::string& how,
                       const std::string& arch = "");
 
 // True when the weights say they were written by write_int8_model (metadata or any I8 tensor).
 bool is_int8_checkpoint(const Checkpoint& ck);
-// Turns every I8 weight back into F32 (q / (127 / amax), so fake quant gives q
-// again), drops the _amax / weight_scale entries from ck.weights and returns the
-// amax table. Error "<file>: ..." for missing / foreign metadata, an I8 weight
-// without amax or with an amax of the wrong length.
-AmaxTable dequantize_int8_checkpoint(Checkpoint& ck);
+// Checks the metadata, takes every "<quantizer>._amax" entry out of ck.weights
+// as the amax table and drops the ".weight_scale" entries (derived values for
+// other readers). The I8 weights stay: the model's Linears take them as they
+// are (layers/quant_linear.h), matched to their quantizers by the model's own
+// registry. Error "<file>: ..." for missing / foreign metadata or a bad _amax.
+AmaxTable take_int8_amax(Checkpoint& ck);
+// I8 codes [out, in] back to the floats fake quant gives: q / (127 / amax_c)
+// (so fake-quantizing them again is the identity). Error "<what>: ..." for an
+// amax list that fits no row count.
+Tensor dequantize_weight(const Tensor& codes, const std::vector<float>& amax, const std::string& what);
 
 }  // namespace qdq::quant

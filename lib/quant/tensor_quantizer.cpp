@@ -26,7 +26,27 @@ void TensorQuantizer::set_mode(QuantMode m) {
 }
 void TensorQuantizer::set_calibrator(std::unique_ptr<Calibrator> c) { calib_ = std::move(c); }
 
+const char* kernel_name(Kernel k) {
+  switch (k) {
+    case Kernel::Fp32: return "fp32";
+    case Kernel::Calibrate: return "calibrate";
+    case Kernel::FakeQuant: return "fake quant";
+    case Kernel::Int8: return "int8";
+    default: return "unresolved";
+  }
+}
+
+void TensorQuantizer::plan_by_mode(const std::string& op, const std::string& why_not_int8) {
+  switch (mode_) {
+    case QuantMode::Disabled: plan_ = {Kernel::Fp32, op, ""}; break;
+    case QuantMode::Calibrate: plan_ = {Kernel::Calibrate, op, ""}; break;
+    case QuantMode::FakeQuant: plan_ = {Kernel::FakeQuant, op, ""}; break;
+    case QuantMode::Int8: plan_ = {Kernel::FakeQuant, op, why_not_int8}; break;
+  }
+}
+
 void TensorQuantizer::apply(Tensor& x) {
+  if (tap_) tap_(x);
   switch (mode_) {
     case QuantMode::Calibrate:
       check(calib_ != nullptr, "quantizer {} is calibrating without a calibrator", name_);
@@ -47,6 +67,21 @@ TensorQuantizer& QuantPlan::add(const std::string& name, QuantDescriptor desc) {
   all_.push_back(std::make_unique<TensorQuantizer>(name, desc));
   by_name_[name] = all_.back().get();
   return *all_.back();
+}
+
+LinearParams& QuantPlan::add_linear(const std::string& module, const std::string& weight_key, Tensor weight,
+                                    Tensor bias) {
+  check(weight.ndim() == 2, "{}: weight must be 2-D, got {}", module, shape_str(weight.shape()));
+  auto p = std::make_unique<LinearParams>();
+  p->module = module;
+  p->weight_key = weight_key;
+  p->weight = std::move(weight);
+  p->bias = std::move(bias);
+  p->input = &add(module + "._input_quantizer", input_desc());
+  p->weight_quantizer = &add(module + "._weight_quantizer", weight_desc());
+  p->weight_quantizer->set_channels(p->weight.dim(0));  // per output channel (axis 0)
+  linears_.push_back(std::move(p));
+  return *linears_.back();
 }
 
 TensorQuantizer* QuantPlan::find(const std::string& name) {

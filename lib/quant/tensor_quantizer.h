@@ -4,6 +4,7 @@
 // its quantizers through a QuantPlan at build time; the same forward code then
 // runs fp32 (Disabled), calibration, fake quant or int8 depending on the
 // quantizers' modes. Fake quant follows tensor_quant.py to the bit.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,24 @@ struct QuantDescriptor {
 enum class QuantMode { Disabled, Calibrate, FakeQuant, Int8 };
 
 class Calibrator;  // quant/calibrator.h
+
+// What one quant point runs once its model is prepared: the precision plan.
+// The layer that owns the point resolves it in prepare() (never in forward)
+// and says why when a point in Int8 mode cannot run an integer kernel.
+enum class Kernel {
+  Unresolved,  // not prepared yet
+  Fp32,        // quantizer disabled: the float tensor passes through
+  Calibrate,   // collecting statistics, values unchanged
+  FakeQuant,   // quantize-dequantize in float (pytorch_quantization's numerics)
+  Int8,        // the tensor is quantized into an integer kernel's operand
+};
+const char* kernel_name(Kernel k);  // "unresolved", "fp32", "calibrate", "fake quant", "int8"
+
+struct PointPlan {
+  Kernel kernel = Kernel::Unresolved;
+  std::string op;    // what consumes the quantized tensor, e.g. "linear", "matmul Q.K^T", "residual add"
+  std::string note;  // Int8 mode without an integer kernel: why (e.g. HF applies the residual adds as fake quant)
+};
 
 class TensorQuantizer {
  public:
@@ -61,6 +80,17 @@ class TensorQuantizer {
   int64_t channels() const { return channels_; }
   void set_channels(int64_t n) { channels_ = n; }
 
+  // The precision plan of this point (see PointPlan); set by its layer's prepare().
+  const PointPlan& plan() const { return plan_; }
+  void set_plan(PointPlan p) { plan_ = std::move(p); }
+  // The plan this point's mode gives where no integer kernel is in question:
+  // Int8 mode then runs fake quant, with `why_not_int8` as the note.
+  void plan_by_mode(const std::string& op, const std::string& why_not_int8);
+
+  // An observer of every tensor apply() sees, before it is quantized (used by
+  // `compare` to read what arrives at each point); empty: none.
+  void set_tap(std::function<void(const Tensor&)> tap) { tap_ = std::move(tap); }
+
   Calibrator* calibrator() { return calib_.get(); }
   void set_calibrator(std::unique_ptr<Calibrator> c);
 
@@ -71,13 +101,35 @@ class TensorQuantizer {
   std::vector<float> amax_;
   bool keep_float_ = false;
   int64_t channels_ = 0;
+  PointPlan plan_;
+  std::function<void(const Tensor&)> tap_;
   std::unique_ptr<Calibrator> calib_;
 };
 
-// All quantizers of one model, in creation (= named_modules()) order.
+// One torch.nn.Linear (QuantLinear) of a model: its module path as the class's
+// named_modules() gives it, the checkpoint tensor its weight came from, its
+// parameters and its two quantizers. The plan owns it, so its address is stable
+// while the model's layer objects move.
+struct LinearParams {
+  std::string module;      // e.g. "encoder.layer.0.attention.self.query" (bare QDQBertModel)
+  std::string weight_key;  // checkpoint name of the weight; empty when tied to another parameter
+  Tensor weight;           // F32 [out, in]
+  Tensor bias;             // F32 [out] or undefined
+  TensorQuantizer* input = nullptr;
+  TensorQuantizer* weight_quantizer = nullptr;
+};
+
+// The model's registry of quant points: every quantizer in creation
+// (= named_modules()) order, and every quantized Linear with its parameters.
+// calibrate, quantize, int8 loading and inspect walk it; nothing outside the
+// model guesses structure from weight names.
 class QuantPlan {
  public:
   TensorQuantizer& add(const std::string& name, QuantDescriptor desc);
+  // Registers "<module>._input_quantizer" and "<module>._weight_quantizer"
+  // (QDQBERT's descriptors; per output channel) with the Linear's parameters.
+  LinearParams& add_linear(const std::string& module, const std::string& weight_key, Tensor weight, Tensor bias);
+  const std::vector<std::unique_ptr<LinearParams>>& linears() const { return linears_; }
   TensorQuantizer* find(const std::string& name);
   const TensorQuantizer* find(const std::string& name) const;
   const std::vector<std::unique_ptr<TensorQuantizer>>& all() const { return all_; }
@@ -87,6 +139,7 @@ class QuantPlan {
  private:
   std::vector<std::unique_ptr<TensorQuantizer>> all_;
   std::map<std::string, TensorQuantizer*> by_name_;
+  std::vector<std::unique_ptr<LinearParams>> linears_;
 };
 
 // QDQBERT's defaults (Hugging Face docs): inputs per tensor 8 bit; weights per channel on axis 0.

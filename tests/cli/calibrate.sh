@@ -53,6 +53,22 @@ for set in qdqbert-seqcls qdqbert-qa-from-bert; do
 done
 
 M="$FIX/qdqbert-seqcls"
+# The bare QDQBertModel (--arch) names its quantizers as its named_modules() does: no "bert." prefix.
+# Its table is PyTorch's headed table with the prefix removed (same weights, same calibration data).
+B=(--tensors-in "$M/inputs.safetensors:calib0" --tensors-in "$M/inputs.safetensors:calib1"
+   --tensors-in "$M/inputs.safetensors:calib2" --tensors-in "$M/inputs.safetensors:calib3")
+"$QDQRT" -q calibrate -m "$M" --arch QDQBertModel --method max "${B[@]}" -o "$TMP/bare.max.json"
+python3 - "$M/amax_max.json" "$TMP/bare.want.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+assert all(k.startswith("bert.") for k in t)
+json.dump({k[len("bert."):]: v for k, v in t.items()}, open(sys.argv[2], "w"))
+PY
+compare "$TMP/bare.max.json" "$TMP/bare.want.json" "" 0
+# ... and quantize / load that bare model's int8 directory with its own names.
+"$QDQRT" -q quantize -m "$M" --arch QDQBertModel --amax "$TMP/bare.max.json" -o "$TMP/bare-q"
+"$QDQRT" -q forward -m "$TMP/bare-q" --arch QDQBertModel --tensors-in "$M/inputs.safetensors:test" \
+  --tensors-out "$TMP/bare-q.safetensors"
 # Bad calibration data fails with one line and writes nothing.
 if "$QDQRT" -q calibrate -m "$M" --tensors-in "$M/inputs.safetensors:nogroup" -o "$TMP/x.json" 2>"$TMP/err"; then
   echo "empty group accepted" >&2; exit 1

@@ -52,17 +52,31 @@ void BertAttention::prepare() {
   key_.prepare();
   value_.prepare();
   dense_.prepare();
+  // The integer attention needs all of it: int8 projections that write their outputs as the matmul
+  // quantizers' codes, and the four matmul quantizers int8-able (K and V are oneDNN's weights
+  // operand, s8 only; Q and P may be u8). Otherwise every point runs as its mode says, and the plan
+  // records why.
+  std::string why;
+  for (const layers::QuantLinear* l : {&query_, &key_, &value_})
+    if (why.empty() && !l->int8_ready()) why = "the query/key/value Linears are not all int8";
+  if (why.empty()) why = layers::int8_blocker(*mq_, false);
+  if (why.empty()) why = layers::int8_blocker(*mk_, false);
+  if (why.empty()) why = layers::int8_blocker(*mv_, false);
+  if (why.empty()) why = layers::int8_blocker(*ma_, true);
+  int8_attention_ = why.empty();
+  const std::pair<quant::TensorQuantizer*, const char*> points[] = {
+      {mq_, "matmul Q.K^T"}, {mk_, "matmul Q.K^T"}, {mv_, "matmul P.V"}, {ma_, "matmul P.V"}};
+  for (auto& [q, op] : points) {
+    if (int8_attention_) q->set_plan({quant::Kernel::Int8, op, ""});
+    else q->plan_by_mode(op, why);
+  }
+  plan_residual_points(*local_, *residual_);
 }
 
-bool BertAttention::int8_self_attention() {
-  using layers::int8_ready;
-  // Every Linear must be prepared (int8_ready() re-prepares after mode changes), so no short-circuit.
-  // int8_ready() prepares a layer whose modes changed, so ask all three.
-  const bool q_ready = query_.int8_ready(), k_ready = key_.int8_ready(), v_ready = value_.int8_ready();
-  const bool linears = q_ready && k_ready && v_ready;
-  // K and V are oneDNN's weights operand, which is s8 only; Q takes I8 in attention_scores_int8.
-  return linears && int8_ready(*mq_, false) && int8_ready(*mk_, false) && int8_ready(*mv_, false) &&
-         int8_ready(*ma_, true);
+void plan_residual_points(quant::TensorQuantizer& local, quant::TensorQuantizer& residual) {
+  const char* why = "Hugging Face applies the residual-add quantizers as fake quant; the add and LayerNorm run in float";
+  local.plan_by_mode("residual add", why);
+  residual.plan_by_mode("residual add", why);
 }
 
 // fp32, calibration and fake quant: each quant point applied in place, as
@@ -122,7 +136,7 @@ Tensor BertAttention::self_attention_int8(const Tensor& x, const float* mask_add
 
 Tensor BertAttention::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T) {
   // ctx: F32, or quantized for output.dense's int8 kernel.
-  Tensor ctx = int8_self_attention() ? self_attention_int8(x, mask_add, B, T) : self_attention(x, mask_add, B, T);
+  Tensor ctx = int8_attention_ ? self_attention_int8(x, mask_add, B, T) : self_attention(x, mask_add, B, T);
   Tensor out = dense_.forward(ctx);
   ctx = Tensor();
   residual_add_norm(*local_, out, *residual_, x, ln_w_, ln_b_, eps_);

@@ -16,10 +16,10 @@ class BertAttention {
   // x [B*T, hidden] (consumed: may be quantized in place as the residual);
   // mask_add [B, T] additive mask. Returns [B*T, hidden].
   Tensor forward(Tensor& x, const float* mask_add, int64_t B, int64_t T);
+  // Resolves the plan of every quant point here (quant::PointPlan), once.
   void prepare();
 
  private:
-  bool int8_self_attention();
   // The context [B*T, hidden] before output.dense.
   Tensor self_attention(const Tensor& x, const float* mask_add, int64_t B, int64_t T);
   Tensor self_attention_int8(const Tensor& x, const float* mask_add, int64_t B, int64_t T);
@@ -32,7 +32,12 @@ class BertAttention {
   layers::QuantLinear dense_;
   quant::TensorQuantizer *local_ = nullptr, *residual_ = nullptr;
   Tensor ln_w_, ln_b_;
+  bool int8_attention_ = false;  // resolved by prepare()
 };
+
+// The plan of a residual add's two quant points: what their mode says (in
+// int8 mode: fake quant, as Hugging Face applies them; no integer add).
+void plan_residual_points(quant::TensorQuantizer& local, quant::TensorQuantizer& residual);
 
 // BertSelfOutput / BertOutput's tail as QDQBERT writes it:
 // out = LayerNorm(local(out) + residual(x)); both quant points fake-quantize

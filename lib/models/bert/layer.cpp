@@ -17,20 +17,18 @@ void BertLayer::prepare() {
   attention_.prepare();
   intermediate_.prepare();
   output_.prepare();
+  // The activation is fused; output.dense's input quantizer then sees its result, so with both
+  // Linears int8 the intermediate writes that quantizer's codes (its output scale chained in).
+  int8_ffn_ = intermediate_.int8_ready() && output_.int8_ready();
+  plan_residual_points(*local_, *residual_);
 }
 
 Tensor BertLayer::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T) {
   Tensor a = attention_.forward(x, mask_add, B, T);
   Tensor out;
   {
-    // The activation is fused; output.dense's input quantizer then sees its
-    // result, so in int8 the intermediate writes that quantizer's codes.
-    // int8_ready() prepares a layer whose modes changed, so ask both.
-    const bool inter_ready = intermediate_.int8_ready();
-    const bool out_ready = output_.int8_ready();
-    const bool int8 = inter_ready && out_ready;
-    Tensor inter = int8 ? intermediate_.forward_requantized(a, act_, output_.input_quantizer())
-                        : intermediate_.forward(a, act_);
+    Tensor inter = int8_ffn_ ? intermediate_.forward_requantized(a, act_, output_.input_quantizer())
+                             : intermediate_.forward(a, act_);
     out = output_.forward(inter);
   }
   residual_add_norm(*local_, out, *residual_, a, ln_w_, ln_b_, eps_);

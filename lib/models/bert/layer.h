@@ -21,6 +21,7 @@ class BertLayer {
   Tensor ln_w_, ln_b_;
   kernels::Activation act_ = kernels::Activation::GeluErf;
   float eps_ = 0;
+  bool int8_ffn_ = false;  // resolved by prepare()
 };
 
 }  // namespace qdq::models::bert

@@ -11,13 +11,16 @@ BertTaskModel::BertTaskModel(const Checkpoint& ck, const std::string& arch_in)
   const std::string cfg_file = ck.dir + "/config.json";
   head_ = head_of_arch(arch_, cfg_file);
   BertConfig c = parse_bert_config(ck.config, cfg_file);
-  // HF names: "bert.*" in every head class; a bare BertModel checkpoint has no prefix.
+  // HF module names: "bert.*" in every head class; the bare QDQBertModel / BertModel has no
+  // prefix (its named_modules() starts at "embeddings", "encoder"). Checkpoints come both
+  // ways (a headed checkpoint loaded as the bare class), so weights resolve with or without it.
   WeightStore w(ck, {"bert."});
   // HF builds the pooler (add_pooling_layer=True) for the bare model and the heads that read it.
   const bool pooled = head_ == Head::SequenceClassification || head_ == Head::MultipleChoice ||
                       head_ == Head::NextSentencePrediction;
   Pooler pooler = head_ == Head::Base ? Pooler::Optional : pooled ? Pooler::Required : Pooler::None;
-  bert_ = std::make_unique<BertModel>(c, w, "bert.", plan_, pooler);
+  const std::string module_prefix = head_ == Head::Base ? "" : "bert.";
+  bert_ = std::make_unique<BertModel>(c, w, module_prefix, plan_, pooler);
   const int64_t h = c.hidden_size;
   switch (head_) {
     case Head::Base:

@@ -40,8 +40,9 @@ EncoderDecoderModel::EncoderDecoderModel(const Checkpoint& ck) : gen_(generation
   enc_ = std::make_unique<bert::BertModel>(ec, ws, "encoder.", plan_, bert::Pooler::Optional);
   const bool has_xattn_size = dj.contains("cross_attention_hidden_size") && !dj["cross_attention_hidden_size"].is_null();
   if (ec.hidden_size != dec_cfg_.hidden_size && !has_xattn_size) {
-    proj_.emplace("enc_to_dec_proj", ws.take("enc_to_dec_proj.weight", {dec_cfg_.hidden_size, ec.hidden_size}),
-                  ws.take("enc_to_dec_proj.bias", {dec_cfg_.hidden_size}), plan_);
+    proj_.emplace("enc_to_dec_proj", ws.take("enc_to_dec_proj.weight", {dec_cfg_.hidden_size, ec.hidden_size}, true),
+                  ws.take("enc_to_dec_proj.bias", {dec_cfg_.hidden_size}), plan_,
+                  ws.key_of("enc_to_dec_proj.weight").value_or(""));
   }
   check(ec.hidden_size == dec_cfg_.hidden_size || proj_, "{}/config.json: encoder hidden size {} != decoder {}",
         ck.dir, ec.hidden_size, dec_cfg_.hidden_size);

@@ -15,15 +15,17 @@ Tensor take_word_embeddings(WeightStore& ws, const std::string& prefix, const Co
 
 Tensor take_head_weight(WeightStore& ws, const std::string& head, const Config& c, const Tensor& word) {
   const std::string name = head + ".weight";
-  if (!c.tie_word_embeddings && ws.has(name)) return ws.take(name, {c.vocab_size, c.hidden_size});
+  if (!c.tie_word_embeddings && ws.has(name)) return ws.take(name, {c.vocab_size, c.hidden_size}, /*allow_int8=*/true);
   ws.ignore_prefix(name);
   return word;
 }
 
 LmDecoder::LmDecoder(const std::string& decoder_module, const std::string& head_module, WeightStore& ws,
                      const Config& c, Tensor word_embeddings, Tensor head_weight, quant::QuantPlan& plan)
-    : dec_(decoder_module, ws, c, std::move(word_embeddings), plan),
-      head_(head_module, std::move(head_weight), Tensor(), plan) {}
+    : dec_(decoder_module, ws, c, word_embeddings, plan),
+      // Tied (the head's weight is the word-embedding tensor itself): the head owns no checkpoint tensor.
+      head_(head_module, head_weight, Tensor(), plan,
+            head_weight.raw() == word_embeddings.raw() ? std::string() : ws.key_of(head_module + ".weight").value_or("")) {}
 
 void LmDecoder::prepare() {
   dec_.prepare();

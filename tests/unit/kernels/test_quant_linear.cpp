@@ -39,7 +39,10 @@ TEST_CASE("QuantLinear registers its quantizers and runs every mode") {
   Tensor x = ref::randn({5, K}, 52);
   const Tensor x_before = x.clone();
 
-  // Disabled: plain fp32.
+  // Disabled: plain fp32, once the plan is resolved.
+  CHECK_THROWS_WITH_AS(lin.forward(x), doctest::Contains("since prepare()"), Error);
+  lin.prepare();
+  CHECK(lin.input_quantizer().plan().kernel == quant::Kernel::Fp32);
   Tensor y = lin.forward(x, Activation::GeluErf);
   CHECK(ref::rel_err(y, ref::linear(x, w, b, Activation::GeluErf)) < 1e-5);
 
@@ -47,6 +50,9 @@ TEST_CASE("QuantLinear registers its quantizers and runs every mode") {
   lin.input_quantizer().set_calibrator(std::make_unique<quant::MaxCalibrator>(std::nullopt));
   lin.weight_quantizer().set_calibrator(std::make_unique<quant::MaxCalibrator>(0));
   plan.set_mode(QuantMode::Calibrate);
+  CHECK_THROWS_WITH_AS(lin.forward(x), doctest::Contains("modes changed since prepare()"), Error);
+  lin.prepare();
+  CHECK(lin.input_quantizer().plan().kernel == quant::Kernel::Calibrate);
   y = lin.forward(x);
   CHECK(ref::rel_err(y, ref::linear(x, w, b, Activation::None)) < 1e-5);
   auto in_amax = lin.input_quantizer().calibrator()->compute_amax("max");
@@ -70,14 +76,19 @@ TEST_CASE("QuantLinear registers its quantizers and runs every mode") {
   plan.set_mode(QuantMode::Int8);
   lin.prepare();
   CHECK(lin.is_int8());
+  CHECK(lin.input_quantizer().plan().kernel == quant::Kernel::Int8);
+  CHECK(lin.weight_quantizer().plan().kernel == quant::Kernel::Int8);
   Tensor yi = lin.forward(x);
   CHECK(ref::rel_err(yi, r) < 1e-5);
   CHECK(ref::rel_err(yi, yf) < 1e-5);
 
   // Mixed: int8 weights with the input quantizer disabled -> fp32 with fake-quant weights.
   lin.input_quantizer().set_mode(QuantMode::Disabled);
-  Tensor ym = lin.forward(x);  // re-prepares on its own
+  lin.prepare();  // the plan is resolved once, here: weights fake-quantized, no int8 kernel
   CHECK(!lin.is_int8());
+  CHECK(lin.weight_quantizer().plan().kernel == quant::Kernel::FakeQuant);
+  CHECK(!lin.weight_quantizer().plan().note.empty());
+  Tensor ym = lin.forward(x);
   CHECK(ref::rel_err(ym, ref::linear(x, fq(w, *w_amax, 0), b, Activation::None)) < 1e-5);
 }
 

@@ -29,10 +29,13 @@ TEST_CASE("int8 model directory: write, read back, dequantized weights fake-quan
     for (int64_t c = 0; c < cols; ++c) amax[r] = std::max(amax[r], std::fabs(w[r * cols + c]));
 
   QuantPlan plan;
-  plan.add("bert.enc.dense._input_quantizer", input_desc()).set_amax({2.5f});
-  plan.add("bert.enc.dense._weight_quantizer", weight_desc()).set_amax(amax);
-  TensorMap fp32, other;
-  fp32.add("enc.dense.weight", Tensor::from_vector(w, {rows, cols}));  // checkpoint without "bert."
+  // The registry's module name and the checkpoint's key differ (a checkpoint without "bert."):
+  // the weight is written under the key it came from, the quantizers under the model's names.
+  auto& lin = plan.add_linear("bert.enc.dense", "enc.dense.weight", Tensor::from_vector(w, {rows, cols}), Tensor());
+  lin.input->set_amax({2.5f});
+  lin.weight_quantizer->set_amax(amax);
+  std::vector<Int8Weight> fp32{{lin.weight_key, lin.weight, lin.weight_quantizer}};
+  TensorMap other;
   other.add("enc.dense.bias", Tensor::from_vector(std::vector<float>(rows, 0.5f), {rows}));
 
   const std::string out = (base / "q").string();
@@ -62,13 +65,14 @@ TEST_CASE("int8 model directory: write, read back, dequantized weights fake-quan
   ck.weights_file = out + "/model.safetensors";
   ck.weights = m;
   REQUIRE(is_int8_checkpoint(ck));
-  AmaxTable t = dequantize_int8_checkpoint(ck);
+  AmaxTable t = take_int8_amax(ck);
   CHECK(t.at("bert.enc.dense._input_quantizer") == std::vector<float>{2.5f});
   CHECK(t.at("bert.enc.dense._weight_quantizer") == amax);
   CHECK(!ck.weights.has("enc.dense.weight_scale"));
   CHECK(!ck.weights.has("bert.enc.dense._input_quantizer._amax"));
-  const Tensor& d = ck.weights.at("enc.dense.weight");
-  REQUIRE(d.dtype() == DType::F32);
+  const Tensor& codes = ck.weights.at("enc.dense.weight");
+  REQUIRE(codes.dtype() == DType::I8);  // the Linears take the codes as they are
+  const Tensor d = dequantize_weight(codes, amax, "enc.dense");
   std::vector<float> again(d.data<float>(), d.data<float>() + d.numel());
   CHECK(again == fq);  // exact: dequantized as fake quant does
   fake_quant(again.data(), {rows, cols}, amax, 0, 8, false, false);
@@ -80,15 +84,8 @@ TEST_CASE("int8 model directory: write, read back, dequantized weights fake-quan
   bad.weights = m;
   bad.weights.metadata.erase("qdqrt.quantized");
   CHECK(is_int8_checkpoint(bad));
-  CHECK_THROWS_WITH_AS(dequantize_int8_checkpoint(bad), doctest::Contains("m.safetensors: int8 weights without"),
+  CHECK_THROWS_WITH_AS(take_int8_amax(bad), doctest::Contains("m.safetensors: int8 weights without"), Error);
+  CHECK_THROWS_WITH_AS(dequantize_weight(codes, {1, 2}, "enc.dense"), doctest::Contains("2 amax values for 8 rows"),
                        Error);
-  bad.weights = m;
-  bad.weights.tensors.erase("bert.enc.dense._weight_quantizer._amax");
-  bad.weights.names.erase(std::find(bad.weights.names.begin(), bad.weights.names.end(),
-                                    "bert.enc.dense._weight_quantizer._amax"));
-  CHECK_THROWS_WITH_AS(dequantize_int8_checkpoint(bad), doctest::Contains("has no"), Error);
-  bad.weights = m;
-  bad.weights.tensors["bert.enc.dense._weight_quantizer._amax"] = Tensor::from_vector(std::vector<float>{1, 2}, {2, 1});
-  CHECK_THROWS_WITH_AS(dequantize_int8_checkpoint(bad), doctest::Contains("2 amax values for 8 rows"), Error);
   fs::remove_all(base);
 }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# qdqrt compare. (1) Fake quant vs fp32 on qdqbert-qa-from-bert (no rounding flips in PyTorch's probes, so
+# both of our runs agree with PyTorch's recorded outputs to 1e-4): the reported max abs error of every output
+# equals the one between PyTorch's outputs_fp32 and outputs_max within 2e-4, and rel L2 / cosine agree
+# with them to 1e-3. (2) --sensitivity names the quantizer whose amax we broke on purpose (1/50 of
+# PyTorch's value: it clips most of its tensor) as the worst. $1 = qdqrt binary, $2 = fixtures dir.
+set -euo pipefail
+QDQRT=$1
+FIX=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+M="$FIX/qdqbert-qa-from-bert"
+
+"$QDQRT" -q compare -m "$M" --amax "$M/amax_max.json" --precision fakequant --tensors-in "$M/inputs.safetensors:test" \
+  --format jsonl >"$TMP/fq.jsonl"
+python3 - "$TMP/fq.jsonl" "$M/outputs_fp32.safetensors" "$M/outputs_max.safetensors" <<'PY'
+import json, math, struct, sys
+def read(p):
+    d = open(p, "rb").read(); n = struct.unpack("<Q", d[:8])[0]; h = json.loads(d[8:8 + n]); h.pop("__metadata__", None)
+    return {k: struct.unpack("<%df" % ((v["data_offsets"][1] - v["data_offsets"][0]) // 4),
+                             d[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]]) for k, v in h.items()}
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ref, fq = read(sys.argv[2]), read(sys.argv[3])
+outs = {r["name"]: r for r in rows if r["kind"] == "output"}
+assert set(outs) == set(ref), (set(outs), set(ref))
+for name, a in ref.items():
+    b = fq[name]
+    mx = max(abs(x - y) for x, y in zip(a, b))
+    l2 = math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)) / sum(x * x for x in a))
+    cos = sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+    r = outs[name]
+    assert abs(r["max_abs"] - mx) <= 2e-4, (name, r, mx)
+    assert abs(r["rel_l2"] - l2) <= 1e-3 and abs(r["cosine"] - cos) <= 1e-3, (name, r, l2, cos)
+errs = [r["rel_l2"] for r in rows if r["kind"] == "output"]
+assert errs == sorted(errs, reverse=True), errs  # worst first
+pts = [r for r in rows if r["kind"] == "quant_point"]
+assert pts and all(p["rel_l2"] >= 0 and p["values"] > 0 for p in pts)
+PY
+
+# One quantizer made the worst by construction.
+BAD=bert.encoder.layer.1.attention.output.dense._input_quantizer
+python3 - "$M/amax_max.json" "$TMP/bad.json" "$BAD" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1])); t[sys.argv[3]] = t[sys.argv[3]] / 50; json.dump(t, open(sys.argv[2], "w"))
+PY
+for p in int8 fakequant; do
+  "$QDQRT" -q compare -m "$M" --amax "$TMP/bad.json" --precision $p --tensors-in "$M/inputs.safetensors:test" \
+    --sensitivity --format jsonl >"$TMP/s.jsonl"
+  python3 - "$TMP/s.jsonl" "$BAD" <<'PY'
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1])]
+s = [r for r in s if r["kind"] == "sensitivity"]
+assert s[0]["name"] == sys.argv[2], s[:3]
+assert s[0]["improvement"] > 0
+PY
+done
+# The readable table names it too.
+"$QDQRT" -q compare -m "$M" --amax "$TMP/bad.json" --tensors-in "$M/inputs.safetensors:test" --sensitivity >"$TMP/s.txt"
+grep -A1 "^left float" "$TMP/s.txt" | tail -1 | grep -q "^$BAD "
+# Texts go through the model's tokenizer, as in calibrate.
+"$QDQRT" -q compare -m "$M" --amax "$M/amax_max.json" --format jsonl "a first sentence" "and a second, longer one" \
+  >"$TMP/t.jsonl"
+python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert {x['name'] for x in r if x['kind']=='output'} == {'last_hidden_state','start_logits','end_logits'}, r" "$TMP/t.jsonl"
+echo ok

@@ -15,7 +15,6 @@
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
-#include "model_batches.h"
 #include "model_options.h"
 #include "progress.h"
 #include "quant/amax_table.h"

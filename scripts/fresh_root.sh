@@ -42,12 +42,23 @@ trap cleanup EXIT
 cp -a "$BASE" "$R"
 git clone -q "$REPO" "$R/root/project"
 cp /etc/resolv.conf "$R/etc/resolv.conf"
+# The network's trust, not a package: certificate authorities this host added locally (a TLS-intercepting egress
+# proxy's, say) go into the root too, or npm could not reach its registry there. Nothing else of the host is copied.
+extra_ca=()
+for c in /usr/local/share/ca-certificates/*.crt; do [ -f "$c" ] && extra_ca+=("$c"); done
+if [ ${#extra_ca[@]} -gt 0 ]; then
+  mkdir -p "$R/usr/local/share/ca-certificates"
+  cp "${extra_ca[@]}" "$R/usr/local/share/ca-certificates/"
+  chroot "$R" update-ca-certificates >/dev/null 2>&1 || echo "fresh_root: update-ca-certificates failed in the root" >&2
+  echo "fresh_root: added the host's ${#extra_ca[@]} local CA certificate(s) to the root's trust store" >&2
+fi
 mount -t proc proc "$R/proc"
 mount -t sysfs -o ro sysfs "$R/sys"
 mkdir -p "$R/dev/shm" && mount -t tmpfs tmpfs "$R/dev/shm"
 echo "fresh_root: brand-new Debian 12 root ready after $(($(date +%s) - t0)) s; packages installed there: $(chroot "$R" dpkg-query -W -f='.' | wc -c)" >&2
 echo "fresh_root: running: $CMD" >&2
 chroot "$R" /usr/bin/env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+  NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt ${FRESH_ENV:-} \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   bash -c "cd /root/project && ( $CMD )"
 echo "fresh_root: done in $(($(date +%s) - t0)) s" >&2

@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 rc=0; NODE_PATH=$("$ROOT/scripts/ort_install.sh") || rc=$?
-if [ $rc -eq 77 ]; then echo "SKIPPED: node or npm not installed; ONNX Runtime cannot run the exported graphs"; exit 77; fi
+if [ $rc -eq 77 ]; then echo "SKIPPED: ONNX Runtime cannot be installed here (see the message above); the exported graphs were not run"; exit 77; fi
 [ $rc -eq 0 ] || { echo "FAIL: scripts/ort_install.sh failed ($rc)"; exit 1; }
 export NODE_PATH
 ort() { node "$ROOT/tests/onnx/ort_run.js" run "$@" --threads 2; }

@@ -21,6 +21,8 @@
 #include "quant/calibrator.h"
 #include "pipelines/calibration_inputs.h"
 #include "quant/calibration_result.h"
+#include "flags.h"
+#include "output.h"
 #include "text_input.h"
 
 namespace qdq::app {
@@ -29,7 +31,8 @@ namespace {
 struct CalibrateOptions {
   ModelOptions model;
   TextInputOptions text_in;
-  std::string method = "max", out;
+  OutputOptions out;
+  std::string method = "max";
   double percentile = 99.99;
   int num_bins = 2048;
   std::vector<std::string> tensors_in;
@@ -109,9 +112,10 @@ void batch_texts(const CalibrateOptions& o, models::Model& model, Inputs& in) {
   if (progress) progress->finish();
 }
 
+const std::vector<std::string> kFormats = {"json", "safetensors"};
+
 int run_calibrate(CalibrateOptions& o) {
-  check(ends_with(o.out, ".json") || ends_with(o.out, ".safetensors"), "--out {}: must end in .json or .safetensors",
-        o.out);
+  prepare_output(o.out, kFormats);
   o.model.precision = "fp32";
   Inputs in = read_inputs(o);
   auto model = load_model_for(o.model);
@@ -152,8 +156,15 @@ int run_calibrate(CalibrateOptions& o) {
                  "an error): {}",
                  result.no_data.size(), list_some(result.no_data, result.no_data.size()));
   plan.set_mode(quant::QuantMode::Disabled);
-  quant::save_amax_table(o.out, result.table, plan);
-  spdlog::info("wrote {} amax values to {}", result.table.size() - result.no_data.size(), o.out);
+  if (o.out.format == "json") {  // a file (atomic) or stdout
+    LineWriter w(o.out);
+    w.write(quant::amax_json_text(result.table, &plan));
+    w.commit();
+  } else {
+    write_safetensors(o.out.path, quant::amax_state_dict(result.table));
+  }
+  spdlog::info("wrote {} amax values to {}", result.table.size() - result.no_data.size(),
+               o.out.to_stdout() ? "<stdout>" : o.out.path);
   return 0;
 }
 
@@ -164,27 +175,35 @@ const RegisterCommand reg{
        add_model_options(sub, o->model, /*with_precision=*/false);
        sub.add_option("--method", o->method,
                       "Input quantizers: max, or a 2048-bin histogram with percentile, mse or entropy; weights "
-                      "always use per-channel max (default max)")
+                      "always use per-channel max")
            ->check(CLI::IsMember({"max", "percentile", "mse", "entropy"}));
-       sub.add_option("--percentile", o->percentile, "Percentile for --method percentile (default 99.99)")
+       sub.add_option("--percentile", o->percentile, "Percentile for --method percentile")
            ->check(CLI::Range(0.0, 100.0));
-       sub.add_option("--num-bins", o->num_bins, "Histogram bins (default 2048)")->check(CLI::Range(2, 1 << 24));
+       sub.add_option("--num-bins", o->num_bins, "Histogram bins (percentile, mse, entropy)")
+           ->check(CLI::Range(2, 1 << 24));
        sub.add_option("--tensors-in", o->tensors_in,
                       "A safetensors batch FILE[:GROUP] (repeat: one batch each, used as stored, in order)");
        add_text_input_options(sub, o->text_in, "Calibration texts (else -i FILE or stdin); JSONL records: {\"text\", \"text_pair\"} or, for encoder-decoder models, {\"text\": source, \"target\": target}");
-       sub.add_option("-b,--batch-size", o->batch_size, "Texts per batch (default 8)")
-           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-       sub.add_option("--max-length", o->max_length, "Truncate texts to this many tokens (default 128)")
-           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+       sub.add_option("-b,--batch-size", o->batch_size, "Texts per batch")->check(positive_int());
+       sub.add_option("--max-length", o->max_length, "Truncate texts to this many tokens")->check(positive_int());
        sub.add_option("--max-target-length", o->max_target_length,
                       "Encoder-decoder models: decoder tokens per text, start token included; JSONL \"target\" "
-                      "texts are truncated to it, sources without one are generated greedily up to it (default 128)")
-           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+                      "texts are truncated to it, sources without one are generated greedily up to it")
+           ->check(positive_int());
        sub.add_flag("--strict", o->strict,
                     "Fail when a quantizer sees no calibration data (pytorch_quantization's strict "
                     "load_calib_amax); default: it stays in float, with a warning");
-       sub.add_option("-o,--out", o->out, "Amax table to write: AMAX.json or AMAX.safetensors")->required();
-       return std::function<int()>([o] { return run_calibrate(*o); });
+       add_output_options(sub, o->out, kFormats, "Amax table to write: AMAX.json or AMAX.safetensors", ",--out");
+       sub.get_option("--output")->required();
+       return std::function<int()>([o, &sub] {
+         warn_no_effect(sub, "--percentile", o->method != "percentile", "with --method " + o->method);
+         warn_no_effect(sub, "--num-bins", o->method == "max", "with --method max (no histogram)");
+         const bool tensors = !o->tensors_in.empty();
+         warn_no_effect(sub, "--batch-size", tensors, "with --tensors-in (each file is one batch as stored)");
+         warn_no_effect(sub, "--max-length", tensors, "with --tensors-in (the stored batches are used as they are)");
+         warn_no_effect(sub, "--max-target-length", tensors, "with --tensors-in");
+         return run_calibrate(*o);
+       });
      }}};
 
 }  // namespace

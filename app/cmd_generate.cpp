@@ -1,26 +1,25 @@
 // qdqrt generate: Hugging Face `generate` for ProphetNet (seq2seq, causal LM)
-// and EncoderDecoderModel. Text in (arguments, -i FILE of lines or JSONL with
-// "text", or stdin), decoded text out; or tensors in/out (input_ids ->
-// sequences, sequences_scores). Defaults: generation_config.json, then
+// and EncoderDecoderModel. Texts in (the one input rule), one record per input
+// out, streamed per window; or tensors in/out (input_ids -> sequences,
+// sequences_scores). Generation defaults: generation_config.json, then
 // config.json, then transformers' defaults; flags override.
-#include <fmt/format.h>
-
-#include <algorithm>
-#include <chrono>
-#include <iterator>
-#include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
-#include <numeric>
 #include <optional>
+#include <random>
 
 #include "command.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "decoding/generate.h"
-#include "io/atomic_file.h"
+#include "flags.h"
+#include "io/checkpoint.h"
+#include "io/safetensors.h"
 #include "model_options.h"
 #include "models/prophetnet/generative.h"
+#include "output.h"
+#include "pipelines/batching.h"
+#include "pipelines/generate_pipeline.h"
+#include "progress.h"
 #include "text/tokenizer.h"
 #include "text_input.h"
 
@@ -30,14 +29,18 @@ namespace {
 struct GenerateCli {
   ModelOptions model;
   TextInputOptions text_in;
-  std::string output, tensors_in, tensors_out, ngram_relpos = "huggingface", early_stopping;
+  OutputOptions out;
+  std::string tensors_in, tensors_out, ngram_relpos = "huggingface", early_stopping;
   std::optional<int64_t> max_length, max_new_tokens, min_length, min_new_tokens, num_beams, no_repeat_ngram_size,
-      num_return_sequences, top_k;
+      num_return_sequences, top_k, max_input_length;
   std::optional<double> length_penalty, temperature, top_p, repetition_penalty;
-  bool do_sample = false;
-  uint64_t seed = 0;
+  std::optional<uint64_t> seed;
+  bool do_sample = false, include_prompt = true;
   int64_t batch_size = 8;
 };
+
+const std::vector<std::string> kFormats = {"jsonl", "text"};
+constexpr size_t kWindowBatches = 4;  // inputs read per window: batch size x this
 
 decoding::Options options_of(const GenerateCli& c, models::Generative& g) {
   auto o = decoding::options_from_json(g.generation_defaults());
@@ -55,61 +58,34 @@ decoding::Options options_of(const GenerateCli& c, models::Generative& g) {
   if (c.repetition_penalty) o.repetition_penalty = *c.repetition_penalty;
   if (!c.early_stopping.empty()) o.early_stopping = decoding::parse_early_stopping(c.early_stopping);
   if (c.do_sample) o.do_sample = true;
-  o.seed = c.seed;
   if (o.pad_token_id < 0) o.pad_token_id = 0;
   decoding::validate(o, g.vocab_size());
+  if (o.do_sample) {
+    // A run without --seed still has one: drawn, and logged so the run can be repeated.
+    o.seed = c.seed ? *c.seed : std::random_device{}() * 0x100000000ull + std::random_device{}();
+    if (!c.seed) spdlog::info("sampling with --seed {} (drawn; pass it to repeat this run)", o.seed);
+  }
   return o;
 }
 
-// Batches of input indices. Causal LM prompts are grouped by length (a batch
-// must be unpadded); sources are sorted by length so padding stays small.
-std::vector<std::vector<size_t>> make_batches(const std::vector<std::vector<int64_t>>& ids, bool causal,
-                                              int64_t batch_size) {
-  std::vector<size_t> order(ids.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
-  std::vector<std::vector<size_t>> out;
-  for (size_t i : order) {
-    if (out.empty() || static_cast<int64_t>(out.back().size()) >= batch_size ||
-        (causal && ids[out.back().front()].size() != ids[i].size()))
-      out.emplace_back();
-    out.back().push_back(i);
-  }
-  return out;
+// As Hugging Face warns for temperature without do_sample: one warning per flag that changes nothing.
+void warn_unused(const CLI::App& sub, const decoding::Options& o, bool encoder_decoder) {
+  const std::string no_sample = "without --do-sample (greedy or beam search)";
+  for (const char* f : {"--temperature", "--top-k", "--top-p", "--seed"}) warn_no_effect(sub, f, !o.do_sample, no_sample);
+  const std::string no_beams = "without beam search (--num-beams > 1)";
+  for (const char* f : {"--length-penalty", "--early-stopping"}) warn_no_effect(sub, f, o.num_beams <= 1, no_beams);
+  warn_no_effect(sub, "--include-prompt", encoder_decoder, "for an encoder-decoder model (the prompt is the source)");
 }
 
-decoding::Request request_of(const std::vector<std::vector<int64_t>>& ids, const std::vector<size_t>& rows,
-                             int64_t pad) {
-  decoding::Request r;
-  r.B = static_cast<int64_t>(rows.size());
-  for (size_t i : rows) r.L = std::max<int64_t>(r.L, ids[i].size());
-  for (size_t i : rows) {
-    for (int64_t t = 0; t < r.L; ++t) {
-      const bool in = t < static_cast<int64_t>(ids[i].size());
-      r.src.push_back(in ? ids[i][t] : pad);
-      r.mask.push_back(in ? 1 : 0);
-    }
-  }
-  return r;
+// Source tokens the encoder's position table holds (a causal LM: the prompt
+// plus at least one new token must fit the decoder's).
+int64_t default_max_input_length(const std::string& dir, models::Generative& g, const decoding::Options& o) {
+  if (!g.is_encoder_decoder()) return std::max<int64_t>(1, g.max_decoder_tokens() - std::max<int64_t>(1, o.max_new_tokens.value_or(1)));
+  const auto cfg = load_config(dir);
+  if (cfg.value("model_type", "") == "encoder-decoder" && cfg.contains("encoder"))
+    return cfg["encoder"].value("max_position_embeddings", int64_t{512});
+  return cfg.value("max_position_embeddings", int64_t{512}) - 1;  // ProphetNet's encoder keeps a padding row
 }
-
-// Generation figures over all batches, logged at info level (scripts/bench_generate.sh reads them).
-struct GenStats {
-  double prefill_s = 0, decode_s = 0;
-  int64_t inputs = 0, new_tokens = 0, decode_tokens = 0;
-  void add(const decoding::Result& r, int64_t batch) {
-    prefill_s += r.prefill_seconds;
-    decode_s += r.decode_seconds;
-    inputs += batch;
-    new_tokens += batch * (r.steps + 1);
-    decode_tokens += batch * r.steps;
-  }
-  void log() const {
-    spdlog::info("generate: {} inputs, prompt/encode + first token {:.3f} s, {} new tokens, decode {:.3f} s, "
-                 "{:.2f} new tokens/s (after the first)",
-                 inputs, prefill_s, new_tokens, decode_s, decode_s > 0 ? decode_tokens / decode_s : 0.0);
-  }
-};
 
 int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Options& o) {
   check(!c.tensors_out.empty(), "--tensors-in needs --tensors-out");
@@ -125,25 +101,34 @@ int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Opt
   check(static_cast<int64_t>(mask.size()) == B * L, "{}: attention_mask does not match input_ids", c.tensors_in);
   // Unpad each row (the mask says which tokens are real), then batch as for text.
   std::vector<std::vector<int64_t>> ids(B);
-  for (int64_t b = 0; b < B; ++b)
+  std::vector<int64_t> lengths(B);
+  for (int64_t b = 0; b < B; ++b) {
     for (int64_t j = 0; j < L; ++j)
       if (mask[b * L + j]) ids[b].push_back(v[b * L + j]);
+    lengths[b] = static_cast<int64_t>(ids[b].size());
+  }
   std::vector<std::vector<decoding::Hypothesis>> per(B);
   int64_t width = 0;
   bool scored = false;
-  GenStats stats;
-  for (auto& rows : make_batches(ids, !g.is_encoder_decoder(), c.batch_size)) {
-    auto r = request_of(ids, rows, o.pad_token_id);
-    r.first_index = static_cast<int64_t>(rows.front());
+  for (auto& rows : pipelines::length_sorted_batches(lengths, c.batch_size, !g.is_encoder_decoder())) {
+    decoding::Request r;
+    r.B = static_cast<int64_t>(rows.size());
+    for (size_t i : rows) r.L = std::max<int64_t>(r.L, lengths[i]);
+    for (size_t i : rows) {
+      for (int64_t j = 0; j < r.L; ++j) {
+        const bool real = j < lengths[i];
+        r.src.push_back(real ? ids[i][j] : o.pad_token_id);
+        r.mask.push_back(real ? 1 : 0);
+      }
+      r.streams.push_back(i);  // a row's position in the tensor file keys its random stream
+    }
     auto res = decoding::generate(g, r, o);
-    stats.add(res, r.B);
     width = std::max(width, res.width);
     scored = res.scored;
     for (size_t k = 0; k < rows.size(); ++k)
       for (int64_t j = 0; j < o.num_return_sequences; ++j)
         per[rows[k]].push_back(res.hyps[k * o.num_return_sequences + j]);
   }
-  stats.log();
   std::vector<decoding::Hypothesis> all;
   for (auto& p : per) all.insert(all.end(), p.begin(), p.end());
   TensorMap out;
@@ -157,19 +142,43 @@ int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Opt
   return 0;
 }
 
-int run_generate(const GenerateCli& c) {
-  const auto t0 = std::chrono::steady_clock::now();
+// jsonl: {"id"?, "generated": [{"generated_text", "ids", "score"?}]}; text: the
+// generated texts of one input on one line (tab-separated when several).
+std::string render(const std::vector<pipelines::Generated>& gens, const nlohmann::json& id, const std::string& fmt) {
+  if (fmt == "text") {
+    std::string line;
+    for (size_t j = 0; j < gens.size(); ++j) {
+      std::string t = gens[j].text;
+      for (auto& ch : t)
+        if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+      line += (j ? "\t" : "") + t;
+    }
+    return line + "\n";
+  }
+  nlohmann::ordered_json r;
+  if (!id.is_null()) r["id"] = id;
+  auto& list = r["generated"] = nlohmann::ordered_json::array();
+  for (auto& g : gens) {
+    nlohmann::ordered_json e;
+    e["generated_text"] = g.text;
+    e["ids"] = g.ids;
+    if (g.score) e["score"] = *g.score;
+    list.push_back(std::move(e));
+  }
+  return r.dump() + "\n";
+}
+
+int run_generate(GenerateCli& c, const CLI::App& sub) {
+  if (c.tensors_in.empty()) prepare_output(c.out, kFormats);
+  else if (!c.tensors_out.empty()) check_output_path(c.tensors_out);
   auto model = load_model_for(c.model);
-  spdlog::debug("generate: model loaded in {:.3f} s",
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   auto* g = dynamic_cast<models::Generative*>(model.get());
   check(g != nullptr, "{}: {} does not generate (ProphetNet and EncoderDecoderModel do)", c.model.model_dir,
         model->arch());
-  check(c.ngram_relpos == "huggingface" || c.ngram_relpos == "original",
-        "--ngram-relpos: '{}' is not huggingface or original", c.ngram_relpos);
   g->set_ngram_relpos(c.ngram_relpos == "original" ? models::prophetnet::RelPosMode::Original
                                                    : models::prophetnet::RelPosMode::HuggingFace);
   auto o = options_of(c, *g);
+  warn_unused(sub, o, g->is_encoder_decoder());
   if (!c.tensors_in.empty()) return run_tensors(c, *g, o);
 
   auto src_tok = text::load_tokenizer(c.model.model_dir);
@@ -181,74 +190,35 @@ int run_generate(const GenerateCli& c) {
     } catch (const Error&) {
     }
   }
-  const text::Tokenizer& dec_tok = out_tok ? *out_tok : *src_tok;
-  std::vector<std::string> texts;
-  for (auto& item : read_text_items(c.text_in, TextKind::Single)) texts.push_back(std::move(item.text));
-  text::EncodeOptions eo;
-  // A causal LM continues the prompt: no [SEP] (which is also its eos) appended.
-  eo.add_special_tokens = g->is_encoder_decoder();
-  std::vector<std::vector<int64_t>> ids;
-  for (auto& t : texts) {
-    ids.push_back(src_tok->encode(t, std::nullopt, eo).input_ids);
-    check(!ids.back().empty(), "input text {} has no tokens", ids.size());
+  pipelines::GenerateSettings s;
+  s.options = o;
+  s.batch_size = c.batch_size;
+  s.include_prompt = c.include_prompt;
+  s.max_input_length = c.max_input_length ? *c.max_input_length : default_max_input_length(c.model.model_dir, *g, o);
+  pipelines::GeneratePipeline pipe(*g, *src_tok, out_tok ? *out_tok : *src_tok, s);
+
+  TextReader reader(c.text_in, TextKind::Single);
+  LineWriter writer(c.out);
+  Progress progress("generate", -1);
+  const size_t window = static_cast<size_t>(c.batch_size) * kWindowBatches;
+  size_t n = 0;
+  for (bool more = true; more;) {
+    std::vector<pipelines::GenerateInput> inputs;
+    TextItem item;
+    while (inputs.size() < window && (more = reader.next(item)))
+      inputs.push_back({std::move(item.text), std::move(item.id), item.index, item.where});
+    if (inputs.empty()) break;
+    const auto gens = pipe.run(inputs);
+    std::string chunk;
+    for (size_t i = 0; i < gens.size(); ++i) chunk += render(gens[i], inputs[i].id, c.out.format);
+    writer.write(chunk);
+    n += inputs.size();
+    progress.advance(static_cast<int64_t>(inputs.size()));
   }
-  const bool to_stdout = c.output.empty() || c.output == "-";
-  const bool stream = to_stdout && texts.size() == 1 && o.num_beams == 1 && o.num_return_sequences == 1;
-  std::vector<std::vector<decoding::Hypothesis>> per(texts.size());
-  GenStats stats;
-  for (auto& rows : make_batches(ids, !g->is_encoder_decoder(), c.batch_size)) {
-    auto r = request_of(ids, rows, o.pad_token_id);
-    r.first_index = static_cast<int64_t>(rows.front());
-    decoding::TokenCallback cb;
-    std::vector<int64_t> so_far;
-    std::string printed;
-    if (stream) {
-      cb = [&](int64_t, int64_t tok) {
-        so_far.push_back(tok);
-        std::string s = dec_tok.decode(so_far, true);
-        if (s.size() > printed.size() && s.compare(0, printed.size(), printed) == 0) {
-          std::cout << s.substr(printed.size()) << std::flush;
-          printed = s;
-        }
-      };
-    }
-    auto res = decoding::generate(*g, r, o, cb);
-    stats.add(res, r.B);
-    if (stream) {
-      std::string s = dec_tok.decode(so_far, true);
-      if (s.compare(0, printed.size(), printed) == 0) std::cout << s.substr(printed.size());
-      std::cout << "\n" << std::flush;
-      stats.log();
-      return 0;
-    }
-    for (size_t k = 0; k < rows.size(); ++k)
-      for (int64_t j = 0; j < o.num_return_sequences; ++j) per[rows[k]].push_back(res.hyps[k * o.num_return_sequences + j]);
-  }
-  stats.log();
-  const bool jsonl = !to_stdout && c.output.size() >= 6 && c.output.compare(c.output.size() - 6, 6, ".jsonl") == 0;
-  std::string out;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    nlohmann::json hyps = nlohmann::json::array();
-    for (auto& h : per[i]) {
-      // HF users decode the new tokens: for a causal LM the prompt is part of `sequences`.
-      std::string textout = dec_tok.decode(h.tokens, true);
-      if (!jsonl) {
-        out += textout + "\n";
-        continue;
-      }
-      nlohmann::json e{{"text", textout}, {"tokens", h.tokens}};
-      if (o.num_beams > 1) e["score"] = h.score;
-      hyps.push_back(e);
-    }
-    if (jsonl) out += nlohmann::json{{"input", texts[i]}, {"generated", hyps}}.dump() + "\n";
-  }
-  if (to_stdout) {
-    std::cout << out;
-  } else {
-    AtomicFile f(c.output);
-    f.write(out);
-    f.commit();
-  }
+  progress.finish();
+  check(n > 0, "{}: no input texts", reader.name());
+  writer.commit();
+  pipe.log_stats();
   return 0;
 }
 
@@ -257,30 +227,43 @@ const RegisterCommand reg{
      [](CLI::App& sub, CommonOptions&) {
        auto c = std::make_shared<GenerateCli>();
        add_model_options(sub, c->model);
-       add_text_input_options(sub, c->text_in, "Input texts: sources, or prompts for a causal LM (else -i FILE or stdin)");
-       sub.add_option("-o,--output", c->output, "Output: .jsonl (hypotheses with scores) or text; default stdout");
+       add_text_input_options(sub, c->text_in,
+                              "Sources, or prompts for a causal LM (JSONL records: {\"text\", \"id\"})");
+       add_output_options(sub, c->out, kFormats,
+                          "Output: jsonl (one record per input) or text (one line per input)");
        sub.add_option("--tensors-in", c->tensors_in, "FILE.safetensors[:GROUP] with input_ids (attention_mask)");
        sub.add_option("--tensors-out", c->tensors_out, "Output safetensors: sequences (I64), sequences_scores");
-       sub.add_option("--max-length", c->max_length, "Total length of the output sequences (HF max_length)");
-       sub.add_option("--max-new-tokens", c->max_new_tokens, "New tokens after the decoder start / prompt");
-       sub.add_option("--min-length", c->min_length, "HF min_length");
-       sub.add_option("--min-new-tokens", c->min_new_tokens, "HF min_new_tokens");
-       sub.add_option("--num-beams,--beam-size", c->num_beams, "Beam search width (1: greedy / sampling)");
-       sub.add_option("--length-penalty", c->length_penalty, "Beam score = logprob / length ** length_penalty");
-       sub.add_option("--early-stopping", c->early_stopping, "true, false or never");
-       sub.add_option("--no-repeat-ngram-size", c->no_repeat_ngram_size, "Forbid repeating n-grams of this size");
-       sub.add_option("--num-return-sequences", c->num_return_sequences, "Hypotheses per input");
-       sub.add_flag("--do-sample", c->do_sample, "Multinomial sampling");
-       sub.add_option("--temperature", c->temperature, "Sampling temperature");
-       sub.add_option("--top-k", c->top_k, "Sampling: keep the k most likely tokens (HF default 50)");
-       sub.add_option("--top-p", c->top_p, "Sampling: nucleus probability mass");
-       sub.add_option("--repetition-penalty", c->repetition_penalty, "HF repetition_penalty");
-       sub.add_option("--seed", c->seed, "Sampling seed (per-sequence streams; see lib/decoding/sampler.h)");
-       sub.add_option("--batch-size", c->batch_size, "Inputs per batch (default 8)")->check(CLI::PositiveNumber);
+       const std::string cfg = " (default: generation_config.json / config.json, else Hugging Face's ";
+       sub.add_option("--max-length", c->max_length, "Total length of the output sequences (HF max_length)" + cfg + "20)");
+       sub.add_option("--max-new-tokens", c->max_new_tokens, "New tokens after the decoder start / prompt (overrides --max-length)");
+       sub.add_option("--min-length", c->min_length, "HF min_length" + cfg + "0)");
+       sub.add_option("--min-new-tokens", c->min_new_tokens, "HF min_new_tokens (unset)");
+       sub.add_option("--num-beams,--beam-size", c->num_beams, "Beam search width; 1: greedy / sampling" + cfg + "1)");
+       sub.add_option("--length-penalty", c->length_penalty, "Beam score = logprob / length ** length_penalty" + cfg + "1.0)");
+       sub.add_option("--early-stopping", c->early_stopping, "true, false or never" + cfg + "false)")
+           ->check(CLI::IsMember({"true", "false", "never"}));
+       sub.add_option("--no-repeat-ngram-size", c->no_repeat_ngram_size, "Forbid repeating n-grams of this size" + cfg + "0)");
+       sub.add_option("--num-return-sequences", c->num_return_sequences, "Hypotheses per input" + cfg + "1)");
+       sub.add_flag("--do-sample", c->do_sample, "Multinomial sampling (default: the generation config's do_sample, else off)");
+       sub.add_option("--temperature", c->temperature, "Sampling temperature" + cfg + "1.0)");
+       sub.add_option("--top-k", c->top_k, "Sampling: keep the k most likely tokens" + cfg + "50)");
+       sub.add_option("--top-p", c->top_p, "Sampling: nucleus probability mass" + cfg + "1.0)");
+       sub.add_option("--repetition-penalty", c->repetition_penalty, "HF repetition_penalty" + cfg + "1.0)");
+       sub.add_option("--seed", c->seed,
+                      "Sampling seed; each input samples from its own stream keyed by its \"id\" (else its "
+                      "position). Default: drawn at random and logged");
+       sub.add_option("--include-prompt,--return-full-text", c->include_prompt,
+                      "Causal LM: the generated text starts with the prompt (HF return_full_text)");
+       sub.add_option("--max-input-length", c->max_input_length,
+                      "Truncate sources / prompts to this many tokens, with a warning naming the input (default: "
+                      "what the model's position table holds)")
+           ->check(positive_int());
+       sub.add_option("-b,--batch-size", c->batch_size, "Inputs per batch")->check(positive_int());
        sub.add_option("--ngram-relpos", c->ngram_relpos,
-                      "huggingface (transformers 4.37.2, default) or original (microsoft/ProphetNet) n-gram "
-                      "relative positions in multi-token decoder passes");
-       return std::function<int()>([c] { return run_generate(*c); });
+                      "huggingface (transformers 4.37.2) or original (microsoft/ProphetNet) n-gram "
+                      "relative positions in multi-token decoder passes")
+           ->check(CLI::IsMember({"huggingface", "original"}));
+       return std::function<int()>([c, &sub] { return run_generate(*c, sub); });
      }}};
 
 }  // namespace

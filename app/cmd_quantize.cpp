@@ -1,5 +1,7 @@
 // qdqrt quantize: model + amax table in, int8 model directory out
 // (quant/int8_checkpoint.h describes the format).
+#include <unistd.h>
+
 #include <filesystem>
 #include <set>
 #include <vector>
@@ -7,6 +9,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "io/atomic_file.h"
 #include "io/checkpoint.h"
 #include "models/model.h"
 #include "quant/amax_table.h"
@@ -19,10 +22,22 @@ namespace fs = std::filesystem;
 
 struct QuantizeOptions {
   std::string model_dir, arch, amax, out, how;
+  bool force = false;
 };
 
+// Before any work: the destination's parent exists; an existing destination
+// needs --force (and must be a directory, which is then replaced atomically).
+void check_destination(const QuantizeOptions& o) {
+  const fs::path parent = fs::path(o.out).parent_path();
+  check(parent.empty() || fs::is_directory(parent), "{}: cannot write: directory {} does not exist", o.out,
+        parent.string());
+  if (!fs::exists(o.out)) return;
+  check(o.force, "{}: already exists; refusing to overwrite (--force replaces it)", o.out);
+  check(fs::is_directory(o.out), "{}: exists and is not a directory; --force replaces only a model directory", o.out);
+}
+
 int run_quantize(const QuantizeOptions& o) {
-  check(!fs::exists(o.out), "{}: already exists; refusing to overwrite", o.out);
+  check_destination(o);
   const quant::AmaxTable table = quant::load_amax_table(o.amax);
   Checkpoint ck = load_checkpoint(o.model_dir);
   check(!quant::is_int8_checkpoint(ck), "{}: already an int8 model directory", o.model_dir);
@@ -55,7 +70,15 @@ int run_quantize(const QuantizeOptions& o) {
   for (const auto& name : ck.weights.names)
     if (!keys.count(name)) other.add(name, ck.weights.at(name));
   const std::string how = o.how.empty() ? fs::path(o.amax).filename().string() : o.how;
-  quant::write_int8_model(o.model_dir, plan, linear, other, o.out, how, o.arch.empty() ? "" : model->arch());
+  // --force: write beside the old directory, then swap the two in one rename.
+  const bool replace = fs::exists(o.out);
+  const std::string dest = replace ? (fs::path(o.out).parent_path() / ("." + fs::path(o.out).filename().string() +
+                                                                         ".new." + std::to_string(::getpid())))
+                                         .string()
+                                   : o.out;
+  if (replace) fs::remove_all(dest);
+  quant::write_int8_model(o.model_dir, plan, linear, other, dest, how, o.arch.empty() ? "" : model->arch());
+  if (replace) replace_dir(dest, o.out);
   const auto floats = quant::float_quantizers(quant::amax_table_of(plan));
   if (!floats.empty())
     spdlog::warn("{}: {} quantizers stay in float (no calibration data; recorded in the metadata as {})", o.out,
@@ -71,7 +94,8 @@ const RegisterCommand reg{
        sub.add_option("-m,--model", o->model_dir, "Hugging Face checkpoint directory (fp32)")->required();
        sub.add_option("--arch", o->arch, "Model class, overriding config.json architectures[0]");
        sub.add_option("--amax", o->amax, "Amax table from qdqrt calibrate (.json or .safetensors)")->required();
-       sub.add_option("-o,--out", o->out, "Output directory (must not exist)")->required();
+       sub.add_option("-o,--output,--out", o->out, "Output directory (written atomically)")->required();
+       sub.add_flag("--force", o->force, "Replace an existing output directory (atomically: old or new, never a mix)");
        sub.add_option("--how", o->how,
                       "Calibration note stored in the metadata (default: the amax table's file name)");
        return std::function<int()>([o] { return run_quantize(*o); });

@@ -8,6 +8,8 @@
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "text/tokenizer.h"
+#include "output.h"
+#include "progress.h"
 #include "text_input.h"
 
 namespace qdq::app {
@@ -15,12 +17,31 @@ namespace {
 
 struct TokenizeOptions {
   TextInputOptions in;
-  std::string model, kind, output = "-", truncation;
+  OutputOptions out;
+  std::string model, kind, truncation;
   int64_t max_length = 0;
   bool no_special = false;
 };
 
-int run_tokenize(const TokenizeOptions& o) {
+const std::vector<std::string> kFormats = {"jsonl", "text"};
+
+// jsonl: {"id"?, "tokens", "input_ids", "token_type_ids"?}; text: the tokens, space-separated.
+std::string render(const text::Encoding& e, const TextItem& item, bool with_types, const std::string& format) {
+  if (format == "text") {
+    std::string line;
+    for (auto& t : e.tokens) line += (line.empty() ? "" : " ") + t;
+    return line + "\n";
+  }
+  nlohmann::ordered_json r;
+  if (!item.id.is_null()) r["id"] = item.id;
+  r["tokens"] = e.tokens;
+  r["input_ids"] = e.input_ids;
+  if (with_types) r["token_type_ids"] = e.token_type_ids;
+  return r.dump() + "\n";
+}
+
+int run_tokenize(TokenizeOptions& o) {
+  prepare_output(o.out, kFormats);
   auto tok = text::load_tokenizer(o.model, o.kind);
   text::EncodeOptions eo;
   eo.add_special_tokens = !o.no_special;
@@ -29,31 +50,32 @@ int run_tokenize(const TokenizeOptions& o) {
     eo.truncate = true;
     eo.truncation = o.truncation;
   }
-  const std::string name = input_name(o.in);
-  std::string out;
+  TextReader reader(o.in, TextKind::Pair);
+  LineWriter writer(o.out);
+  Progress progress("tokenize", -1);
+  std::string chunk;
   size_t n = 0;
-  for (const TextItem& item : read_text_items(o.in, TextKind::Pair, "jsonl")) {
+  TextItem item;
+  while (reader.next(item)) {
     text::Encoding e;
     try {
       e = tok->encode(item.text, item.pair, eo);
     } catch (const Error& err) {
-      throw Error("{}: input {}: {}", name, n + 1, err.what());
+      throw Error("{}: {}", item.where, err.what());
     }
-    nlohmann::json r;
-    r["tokens"] = e.tokens;
-    r["input_ids"] = e.input_ids;
-    if (tok->has_token_type_ids()) r["token_type_ids"] = e.token_type_ids;
-    out += r.dump();
-    out += '\n';
+    chunk += render(e, item, tok->has_token_type_ids(), o.out.format);
     ++n;
+    if (n % 64 == 0) {  // a "batch": written (and flushed to a pipe) at once
+      writer.write(chunk);
+      chunk.clear();
+      progress.advance(64);
+    }
   }
-  if (o.output.empty() || o.output == "-") {
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    std::fflush(stdout);
-  } else {
-    write_file_atomic(o.output, out);
-  }
-  spdlog::info("{}: {} inputs tokenized ({})", name, n, tok->kind());
+  check(n > 0, "{}: no input texts", reader.name());
+  writer.write(chunk);
+  writer.commit();
+  progress.finish();
+  spdlog::info("{}: {} inputs tokenized ({})", reader.name(), n, tok->kind());
   return 0;
 }
 
@@ -65,11 +87,10 @@ const RegisterCommand reg{
        sub.add_option("--tokenizer", o->kind, "Force the tokenizer: bert or prophetnet (default: from the files)")
            ->check(CLI::IsMember({"bert", "prophetnet"}));
        add_text_input_options(sub, o->in,
-                              "Texts to tokenize (else -i FILE or stdin: JSON Lines {\"text\", \"text_pair\"} "
-                              "by default, --input-format text for plain lines)");
-       sub.add_option("-o,--output", o->output, "Output JSONL file (written atomically); '-' or none: stdout");
-       sub.add_option("--max-length", o->max_length, "Truncate to this many tokens (special tokens included)")
-           ->check(CLI::PositiveNumber);
+                              "Texts to tokenize (JSONL records: {\"text\", \"text_pair\", \"id\"})");
+       add_output_options(sub, o->out, kFormats, "Output file (written atomically)");
+       sub.add_option("--max-length", o->max_length, "Truncate to this many tokens (special tokens included; 0: no limit)")
+           ->check(CLI::NonNegativeNumber);
        sub.add_option("--truncation", o->truncation, "longest_first (default with --max-length), only_first, "
                                                      "only_second or do_not_truncate")
            ->check(CLI::IsMember({"longest_first", "only_first", "only_second", "do_not_truncate"}));

@@ -1,4 +1,7 @@
 // qdqrt: run, calibrate and quantize QDQBERT and ProphetNet on the CPU.
+// The command line behaves like git's: usage errors exit 2 with the usage
+// line; no or an unknown subcommand lists the commands (and the nearest name);
+// `help SUBCOMMAND`, -V/--version; every --help shows every default.
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -12,16 +15,84 @@ std::vector<Command>& registry() {
   static std::vector<Command> r;
   return r;
 }
+
+namespace {
+constexpr const char* kVersion = "qdqrt 0.1.0";
+constexpr int kUsageExit = 2;
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> d(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t prev = d[0];
+    d[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cur = d[j];
+      d[j] = std::min({d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      prev = cur;
+    }
+  }
+  return d[b.size()];
+}
+
+void print_commands(std::FILE* f) {
+  std::fprintf(f, "usage: qdqrt [-t N] [-v|-q] COMMAND [OPTIONS]\n\ncommands:\n");
+  for (auto& c : registry()) std::fprintf(f, "  %-10s %s\n", c.name.c_str(), c.help.c_str());
+  std::fprintf(f, "\n'qdqrt help COMMAND' or 'qdqrt COMMAND --help' lists a command's options and defaults.\n");
+}
+
+const Command* find_command(const std::string& name) {
+  for (auto& c : registry())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string nearest_command(const std::string& name) {
+  std::string best;
+  size_t bd = 1000;
+  for (auto& c : registry())
+    if (size_t d = edit_distance(name, c.name); d < bd) bd = d, best = c.name;
+  return bd <= std::max<size_t>(2, name.size() / 2) ? best : "";
+}
+
+// The "Usage: ..." line of an app's help.
+std::string usage_line(CLI::App& app) {
+  const std::string h = app.help();
+  const size_t p = h.find("Usage:");
+  if (p == std::string::npos) return "";
+  const size_t e = h.find('\n', p);
+  std::string line = h.substr(p + 7, e == std::string::npos ? std::string::npos : e - p - 7);
+  // CLI11 names a subcommand alone ("encode [OPTIONS]"); a user types "qdqrt encode".
+  if (app.get_parent() != nullptr) line = "qdqrt " + line;
+  return "usage: " + line;
+}
+
+// The subcommand word, skipping global options (and -t's value); "" when there is none.
+std::string first_command_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-t" || a == "--threads") {
+      ++i;
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') continue;
+    return a;
+  }
+  return "";
+}
+}  // namespace
 }  // namespace qdq::app
 
 int main(int argc, char** argv) {
   using namespace qdq::app;
-  CLI::App app{"qdqrt: run, calibrate and quantize QDQBERT and ProphetNet models on the CPU (oneDNN fp32/int8)"};
-  app.set_version_flag("--version", "qdqrt 0.1.0");
+  CLI::App app{"qdqrt: run, calibrate and quantize QDQBERT and ProphetNet models on the CPU (oneDNN fp32/int8)",
+               "qdqrt"};
+  app.set_version_flag("-V,--version", kVersion);
+  app.option_defaults()->always_capture_default();
   app.require_subcommand(1);
   app.fallthrough();
   CommonOptions common;
-  app.add_option("-t,--threads", common.threads, "Number of threads (default: OMP_NUM_THREADS or all cores)")
+  app.add_option("-t,--threads", common.threads, "Number of threads (0: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("-v,--verbose", common.verbose, "More logging on stderr (-vv for trace)");
   app.add_flag("-q,--quiet", common.quiet, "Only errors on stderr");
@@ -34,10 +105,59 @@ int main(int argc, char** argv) {
     auto run = c.setup(*sub, common);
     sub->callback([&action, run] { action = run; });
   }
+
+  bool asks_help_or_version = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help" || a == "-V" || a == "--version") asks_help_or_version = true;
+  }
+  const std::string word = first_command_word(argc, argv);
+  if (word == "help") {
+    // `qdqrt help [COMMAND]`
+    std::string topic;
+    for (int i = 1; i < argc; ++i)
+      if (std::string(argv[i]) == "help" && i + 1 < argc) topic = argv[i + 1];
+    if (topic.empty()) {
+      print_commands(stdout);
+      return 0;
+    }
+    if (!find_command(topic)) {
+      const std::string near = nearest_command(topic);
+      std::fprintf(stderr, "qdqrt: error: unknown command '%s'%s\n", topic.c_str(),
+                   near.empty() ? "" : (", did you mean '" + near + "'?").c_str());
+      print_commands(stderr);
+      return kUsageExit;
+    }
+    std::fputs(app.get_subcommand(topic)->help().c_str(), stdout);
+    return 0;
+  }
+  if (word.empty() && !asks_help_or_version) {
+    std::fprintf(stderr, "qdqrt: error: no command given\n");
+    print_commands(stderr);
+    return kUsageExit;
+  }
+  if (!word.empty() && !find_command(word)) {
+    const std::string near = nearest_command(word);
+    std::fprintf(stderr, "qdqrt: error: unknown command '%s'%s\n", word.c_str(),
+                 near.empty() ? "" : (", did you mean '" + near + "'?").c_str());
+    print_commands(stderr);
+    return kUsageExit;
+  }
+
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    CLI::App* sub = word.empty() ? nullptr : app.get_subcommand(word);
+    std::fprintf(stderr, "qdqrt%s%s: error: %s\n", sub ? " " : "", sub ? word.c_str() : "", e.what());
+    std::fprintf(stderr, "%s\n", usage_line(sub ? *sub : app).c_str());
+    std::fprintf(stderr, "Run 'qdqrt help %s' for every option and its default.\n", sub ? word.c_str() : "");
+    return kUsageExit;
   }
   qdq::setup_logging(common.quiet ? -1 : common.verbose);
   qdq::set_threads(common.threads);
@@ -51,6 +171,6 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const std::exception& e) {
     spdlog::error("internal error: {}", e.what());
-    return 2;
+    return 3;
   }
 }

@@ -3,15 +3,19 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/log.h"
 
 namespace qdq::app {
 
 Progress::Progress(std::string label, int64_t total, bool enabled)
-    : label_(std::move(label)), total_(total),
-      active_(enabled && ::isatty(STDERR_FILENO) && spdlog::get_level() <= spdlog::level::info),
-      start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()), last_(start_) {
+  const bool on = enabled && spdlog::get_level() <= spdlog::level::info;
+  bar_ = on && ::isatty(STDERR_FILENO);
+  lines_ = on && !bar_;
+  if (const char* s = std::getenv("QDQRT_PROGRESS_SECONDS")) interval_s_ = std::atof(s);
+}
 
 Progress::~Progress() { finish(); }
 
@@ -21,24 +25,32 @@ void Progress::advance(int64_t n) {
 }
 
 void Progress::draw(bool force) {
-  if (!active_) return;
+  if (!bar_ && !lines_) return;
   auto now = std::chrono::steady_clock::now();
-  if (!force && now - last_ < std::chrono::milliseconds(100)) return;
+  const double since = std::chrono::duration<double>(now - last_).count();
+  if (!force && since < (bar_ ? 0.1 : interval_s_)) return;
   last_ = now;
-  double secs = std::chrono::duration<double>(now - start_).count();
+  const double secs = std::chrono::duration<double>(now - start_).count();
+  const double rate = secs > 0 ? done_ / secs : 0.0;
+  if (lines_) {
+    if (total_ >= 0) spdlog::info("{}: {}/{} done ({:.1f}/s)", label_, done_, total_, rate);
+    else spdlog::info("{}: {} done ({:.1f}/s)", label_, done_, rate);
+    return;
+  }
   int width = 30, filled = total_ > 0 ? static_cast<int>(width * done_ / total_) : 0;
   std::string bar(filled, '#');
   bar.resize(width, '.');
   std::fprintf(stderr, "\r%s [%s] %lld/%lld %.1f/s", label_.c_str(), bar.c_str(), (long long)done_,
-               (long long)total_, secs > 0 ? done_ / secs : 0.0);
+               (long long)total_, rate);
   std::fflush(stderr);
 }
 
 void Progress::finish() {
-  if (!active_) return;
-  draw(true);
-  std::fputc('\n', stderr);
-  active_ = false;
+  if (bar_) {
+    draw(true);
+    std::fputc('\n', stderr);
+  }
+  bar_ = lines_ = false;
 }
 
 }  // namespace qdq::app

@@ -1,6 +1,8 @@
 #pragma once
-// A progress bar on stderr, drawn only when stderr is a terminal and logging
-// is not quiet; otherwise silent (batch scripts and CI logs stay clean).
+// Progress on stderr. On a terminal: a bar redrawn in place. Otherwise (a
+// batch job's log): an info line "<label>: done/total (rate/s)" every few
+// seconds, so a long job shows it is alive without flooding its log. Silent
+// under -q. QDQRT_PROGRESS_SECONDS overrides the interval (tests use 0).
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -9,6 +11,7 @@ namespace qdq::app {
 
 class Progress {
  public:
+  // total < 0: unknown (a streamed input); the line then shows only what is done.
   Progress(std::string label, int64_t total, bool enabled = true);
   ~Progress();
   void advance(int64_t n = 1);
@@ -18,7 +21,8 @@ class Progress {
   void draw(bool force);
   std::string label_;
   int64_t total_, done_ = 0;
-  bool active_;
+  bool bar_ = false, lines_ = false;
+  double interval_s_ = 5.0;
   std::chrono::steady_clock::time_point start_, last_;
 };
 

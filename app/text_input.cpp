@@ -1,7 +1,10 @@
 #include "text_input.h"
 
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
 #include "core/error.h"
-#include "core/strings.h"
 #include "io/jsonl.h"
 #include "io/utf8.h"
 
@@ -10,71 +13,85 @@ namespace qdq::app {
 void add_text_input_options(CLI::App& sub, TextInputOptions& o, const std::string& what) {
   sub.add_option("texts", o.texts, what);
   sub.add_option("-i,--input", o.input,
-                 "Input file: one text per line (a tab separates a pair), or JSON Lines; '-' or none: stdin");
-  sub.add_option("--input-format", o.input_format, "jsonl or text (default: jsonl for *.jsonl files, else text)")
+                 "Input file, one input per line (blank lines are empty texts); '-' or none: stdin");
+  sub.add_option("--input-format", o.input_format,
+                 "jsonl or text; default: jsonl when the first non-blank line is a JSON object, else text")
       ->check(CLI::IsMember({"jsonl", "text"}));
 }
 
 namespace {
-// A multiple-choice record: a context and at least one choice, all strings.
-TextItem choices_item(std::string context, std::vector<std::string> choices, const std::string& where) {
-  check(!choices.empty(), "{}: needs at least one choice", where);
-  TextItem it{std::move(context), std::nullopt, std::nullopt, {}};
-  it.choices = std::move(choices);
-  return it;
+bool is_blank(const std::string& s) { return s.find_first_not_of(" \t\r") == std::string::npos; }
+
+// A JSON object on one line, or nothing: what decides JSONL when no format is given.
+bool looks_like_json_object(const std::string& line) {
+  const size_t p = line.find_first_not_of(" \t\r");
+  if (p == std::string::npos || line[p] != '{') return false;
+  const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  return j.is_object();
 }
 
-TextItem item_from_line(const std::string& line, TextKind kind, const std::string& where) {
-  if (kind == TextKind::Choices) {
-    std::vector<std::string> parts;
+TextItem item_from_line(const std::string& line, TextKind kind) {
+  if (kind == TextKind::Choices) {  // context TAB choice TAB choice ...
+    TextItem it;
     size_t start = 0;
+    std::vector<std::string> parts;
     for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
       parts.push_back(line.substr(start, tab - start));
     parts.push_back(line.substr(start));
-    std::string context = parts.front();
-    parts.erase(parts.begin());
-    return choices_item(std::move(context), std::move(parts), where + " (a tab separates the context and each choice)");
+    it.text = parts.front();
+    it.choices.assign(parts.begin() + 1, parts.end());
+    return it;
   }
   auto tab = kind == TextKind::Single ? std::string::npos : line.find('\t');
-  if (tab == std::string::npos) return {line, std::nullopt, std::nullopt, {}};
-  return {line.substr(0, tab), line.substr(tab + 1), std::nullopt, {}};
+  TextItem it;
+  if (tab == std::string::npos) {
+    it.text = line;
+  } else {
+    it.text = line.substr(0, tab);
+    it.pair = line.substr(tab + 1);
+  }
+  return it;
 }
 
 TextItem item_from_json(const std::string& line, const std::string& file, size_t lineno, TextKind kind) {
   nlohmann::json j = parse_jsonl_line(line, file, lineno);
+  const std::string where = fmt::format("{}:{}", file, lineno);
   if (kind == TextKind::Choices) {
-    const std::string where = fmt::format("{}:{}", file, lineno);
     check(j.contains("context") && j["context"].is_string(), "{}: needs a string \"context\"", where);
     check(j.contains("choices") && j["choices"].is_array(), "{}: needs a list of strings \"choices\"", where);
-    std::vector<std::string> choices;
+    TextItem it;
+    it.text = j["context"].get<std::string>();
     for (const auto& c : j["choices"]) {
       check(c.is_string(), "{}: \"choices\" must hold strings", where);
-      choices.push_back(c.get<std::string>());
+      it.choices.push_back(c.get<std::string>());
     }
-    return choices_item(j["context"].get<std::string>(), std::move(choices), where);
+    if (j.contains("id")) it.id = j["id"];
+    return it;
   }
   const bool qa = kind == TextKind::QuestionContext;
   const bool question = qa || (kind == TextKind::Pair && j.contains("question"));
   const char* a = question ? "question" : "text";
   const char* b = question ? "context" : "text_pair";
-  check(j.contains(a) && j[a].is_string(), "{}:{}: needs a string \"{}\"", file, lineno, a);
-  TextItem it{j[a].get<std::string>(), std::nullopt, std::nullopt, {}};
+  check(j.contains(a) && j[a].is_string(), "{}: needs a string \"{}\"", where, a);
+  TextItem it;
+  it.text = j[a].get<std::string>();
   if (kind != TextKind::Single && j.contains(b) && !j[b].is_null()) {
-    check(j[b].is_string(), "{}:{}: \"{}\" must be a string", file, lineno, b);
+    check(j[b].is_string(), "{}: \"{}\" must be a string", where, b);
     it.pair = j[b].get<std::string>();
   }
-  check(!qa || it.pair, "{}:{}: needs a string \"context\"", file, lineno);
+  check(!qa || it.pair, "{}: needs a string \"context\"", where);
   if (j.contains("target") && !j["target"].is_null()) {
-    check(j["target"].is_string(), "{}:{}: \"target\" must be a string", file, lineno);
+    check(j["target"].is_string(), "{}: \"target\" must be a string", where);
     it.target = j["target"].get<std::string>();
   }
+  if (j.contains("id")) it.id = j["id"];
   return it;
 }
 
-void check_item_utf8(const TextItem& it, const std::string& where) {
+void check_item_utf8(const TextItem& it) {
   bool ok = is_valid_utf8(it.text) && (!it.pair || is_valid_utf8(*it.pair)) && (!it.target || is_valid_utf8(*it.target));
   for (const auto& c : it.choices) ok = ok && is_valid_utf8(c);
-  check(ok, "{}: text is not valid UTF-8", where);
+  check(ok, "{}: text is not valid UTF-8", it.where);
 }
 }  // namespace
 
@@ -83,32 +100,73 @@ std::string input_name(const TextInputOptions& o) {
   return o.input.empty() || o.input == "-" ? "<stdin>" : o.input;
 }
 
-std::vector<TextItem> read_text_items(const TextInputOptions& o, TextKind kind, const std::string& default_format) {
+TextReader::TextReader(const TextInputOptions& o, TextKind kind) : o_(o), kind_(kind), name_(input_name(o)) {
+  if (!o_.texts.empty()) {
+    check(o_.input.empty(), "give texts as arguments or with --input, not both");
+    format_ = "text";  // arguments are texts (a tab separates a pair)
+    return;
+  }
+  if (o_.input.empty() || o_.input == "-") {
+    in_ = &std::cin;
+  } else {
+    file_ = std::make_unique<std::ifstream>(o_.input, std::ios::binary);
+    if (!*file_) throw Error("{}: cannot read ({})", o_.input, std::strerror(errno));
+    in_ = file_.get();
+  }
+  format_ = o_.input_format;
+  if (format_.empty()) {
+    // Sniff: hold the lines up to the first non-blank one, which decides.
+    std::string l;
+    while (std::getline(*in_, l)) {
+      if (!l.empty() && l.back() == '\r') l.pop_back();
+      pending_.push_back(l);
+      if (!is_blank(l)) break;
+    }
+    format_ = !pending_.empty() && looks_like_json_object(pending_.back()) ? "jsonl" : "text";
+  }
+}
+
+bool TextReader::next_line(std::string& line) {
+  if (pending_pos_ < pending_.size()) {
+    line = std::move(pending_[pending_pos_++]);
+    return true;
+  }
+  if (!std::getline(*in_, line)) {
+    if (in_->bad()) throw Error("{}: cannot read (I/O error)", name_);
+    return false;
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return true;
+}
+
+bool TextReader::next(TextItem& item) {
+  if (!o_.texts.empty()) {
+    if (count_ >= o_.texts.size()) return false;
+    item = item_from_line(o_.texts[count_], kind_);
+    item.where = fmt::format("argument {}", count_ + 1);
+  } else {
+    std::string line;
+    if (!next_line(line)) return false;
+    ++lineno_;
+    const std::string where = fmt::format("{}:{}", name_, lineno_);
+    // A blank line is an empty text in either format: the input keeps its line numbering.
+    item = format_ == "jsonl" && !is_blank(line) ? item_from_json(line, name_, lineno_, kind_) : item_from_line(line, kind_);
+    if (format_ == "jsonl" && is_blank(line)) item = TextItem{};
+    item.where = where;
+  }
+  item.index = count_++;
+  check(kind_ != TextKind::Choices || !item.choices.empty(), "{}: needs at least one choice{}", item.where,
+        format_ == "jsonl" ? "" : " (a tab separates the context and each choice)");
+  check_item_utf8(item);
+  return true;
+}
+
+std::vector<TextItem> read_text_items(const TextInputOptions& o, TextKind kind) {
+  TextReader r(o, kind);
   std::vector<TextItem> items;
-  if (!o.texts.empty()) {
-    check(o.input.empty(), "give texts as arguments or with --input, not both");
-    for (size_t i = 0; i < o.texts.size(); ++i) {
-      items.push_back(item_from_line(o.texts[i], kind, fmt::format("argument {}", i + 1)));
-      check_item_utf8(items.back(), fmt::format("argument {}", i + 1));
-    }
-    return items;
-  }
-  const std::string name = input_name(o);
-  const std::string format = !o.input_format.empty()     ? o.input_format
-                             : ends_with(o.input, ".jsonl") ? "jsonl"
-                             : !default_format.empty()      ? default_format
-                                                            : "text";
-  std::vector<std::string> lines = read_lines(o.input);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (format == "jsonl") {
-      items.push_back(item_from_json(lines[i], name, i + 1, kind));
-    } else {
-      items.push_back(item_from_line(lines[i], kind, fmt::format("{}:{}", name, i + 1)));
-    }
-    check_item_utf8(items.back(), fmt::format("{}:{}", name, i + 1));
-  }
-  check(!items.empty(), "{}: no input texts", name);
+  TextItem it;
+  while (r.next(it)) items.push_back(std::move(it));
+  check(!items.empty(), "{}: no input texts", r.name());
   return items;
 }
 

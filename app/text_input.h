@@ -1,9 +1,18 @@
 #pragma once
-// Text input shared by every text-reading subcommand (tokenize, encode,
-// calibrate, generate): positional texts, or -i FILE / stdin with one text per
-// line or JSON Lines. One reader, so every command accepts the same inputs and
-// reports bad lines the same way ("<file>:<line>: ...").
+// The one input rule every text-reading subcommand follows (tokenize, encode,
+// generate, calibrate, forward, ...):
+//   * inputs are the positional texts, else -i FILE, else stdin ("-" = stdin);
+//   * a file / stdin is JSON Lines when its first non-blank line is a JSON
+//     object, else one text per line; --input-format jsonl|text overrides;
+//   * every line is one input, in order: a blank line is an empty text, never
+//     dropped, so output line N always belongs to input line N;
+//   * a JSONL record may carry "id" (any JSON value), which the output echoes.
+// Bad lines are reported as "<file>:<line>: ...".
 #include <CLI/CLI.hpp>
+#include <fstream>
+#include <istream>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,13 +23,16 @@ struct TextItem {
   std::string text;
   std::optional<std::string> pair;  // text_pair, or the context of a question
   std::optional<std::string> target;  // JSONL "target": an encoder-decoder's decoder text (calibrate)
-  std::vector<std::string> choices;  // TextKind::Choices: the candidate continuations of `text` (the context)
+  std::vector<std::string> choices;   // TextKind::Choices: the candidate continuations of `text` (the context)
+  nlohmann::json id;                // the record's "id"; null when it has none
+  size_t index = 0;                 // 0-based position in the input
+  std::string where;                // "<file>:<line>" or "argument <n>", for messages
 };
 
 struct TextInputOptions {
   std::vector<std::string> texts;  // positional
   std::string input;               // -i FILE; "" or "-" = stdin
-  std::string input_format;        // jsonl | text; "" = jsonl for *.jsonl, else text
+  std::string input_format;        // jsonl | text; "" = sniff the first non-blank line
 };
 
 // Adds the positional texts, -i/--input and --input-format.
@@ -36,10 +48,28 @@ std::string input_name(const TextInputOptions& o);
 // in plain text, tabs separate the context and the choices).
 enum class TextKind { Single, Pair, QuestionContext, Choices };
 
-// JSONL records hold {"text", "text_pair"} (or {"question", "context"}).
-// Blank lines are skipped. Every text must be valid UTF-8. Error
-// "<file>: no input texts" when nothing is left.
-std::vector<TextItem> read_text_items(const TextInputOptions& o, TextKind kind = TextKind::Pair,
-                                      const std::string& default_format = "");
+// Reads inputs one at a time, so a long stdin streams (a batch can be
+// processed and written before the rest of the input has arrived).
+class TextReader {
+ public:
+  TextReader(const TextInputOptions& o, TextKind kind);
+  // Next input; false at the end. Errors name the file and line.
+  bool next(TextItem& item);
+  const std::string& format() const { return format_; }  // "jsonl" or "text" once known
+  const std::string& name() const { return name_; }
+
+ private:
+  bool next_line(std::string& line);
+  TextInputOptions o_;
+  TextKind kind_;
+  std::string name_, format_;
+  std::unique_ptr<std::ifstream> file_;
+  std::istream* in_ = nullptr;
+  std::vector<std::string> pending_;  // lines read while sniffing the format
+  size_t pending_pos_ = 0, lineno_ = 0, count_ = 0;
+};
+
+// Every input at once. Error "<input>: no input texts" when there is none.
+std::vector<TextItem> read_text_items(const TextInputOptions& o, TextKind kind = TextKind::Pair);
 
 }  // namespace qdq::app

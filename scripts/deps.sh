@@ -13,6 +13,7 @@ PKGS=(
   libonnx-dev libprotobuf-dev                                       # qdqrt export: ONNX's protobuf, checker, shape
                                                                     # inference (ONNXConfig.cmake needs protobuf's CMake)
   nodejs npm                                                        # ONNX Runtime (npm onnxruntime-node) in the export test
+  parallel                                                          # GNU parallel: tests/cli/parallel.sh (many machines)
 )
 missing=()
 for p in "${PKGS[@]}"; do

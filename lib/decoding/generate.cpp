@@ -83,7 +83,11 @@ Result greedy_or_sample(models::Generative& m, const Request& r, const Options& 
   auto seqs = expand_prefix(s, r.B, expand);
   std::vector<RowSampler> samplers;
   if (o.do_sample)
-    for (int64_t i = 0; i < rows; ++i) samplers.emplace_back(o.seed, static_cast<uint64_t>(r.first_index * expand + i));
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t b = i / expand;
+      const uint64_t input = r.streams.empty() ? static_cast<uint64_t>(r.first_index + b) : r.streams[b];
+      samplers.emplace_back(o.seed, input * static_cast<uint64_t>(expand) + static_cast<uint64_t>(i % expand));
+    }
   const auto t0 = Clock::now();
   auto st = m.start(r.src, r.B, r.L, r.mask, expand, s.max_len);
   Tensor logits = m.prefill(*st, flat(seqs), s.prefix_len);

@@ -16,6 +16,9 @@ struct Request {
   std::vector<int64_t> src, mask;
   int64_t B = 0, L = 0;
   int64_t first_index = 0;  // position of row 0 in the whole input (sampling streams)
+  // Sampling stream of each row, when rows are not consecutive inputs (a length-sorted batch): the
+  // row's copy j samples from stream streams[b] * num_return_sequences + j. Empty: first_index + b.
+  std::vector<uint64_t> streams;
 };
 
 struct Hypothesis {

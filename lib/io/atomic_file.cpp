@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <stdio.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -85,6 +87,22 @@ void AtomicDir::commit() {
     throw Error("{}: cannot rename into place: {}", path_, std::strerror(errno));
   done_ = true;
   fsync_dir_of(path_);
+}
+
+void replace_dir(const std::string& fresh, const std::string& dest) {
+  if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, dest.c_str(), RENAME_EXCHANGE) != 0) {
+    if (errno != EINVAL && errno != ENOSYS) throw Error("{}: cannot replace: {}", dest, std::strerror(errno));
+    const std::string old = tmp_name_for(dest) + ".old";
+    if (std::rename(dest.c_str(), old.c_str()) != 0 || std::rename(fresh.c_str(), dest.c_str()) != 0)
+      throw Error("{}: cannot replace: {}", dest, std::strerror(errno));
+    std::error_code ec;
+    fs::remove_all(old, ec);
+    fsync_dir_of(dest);
+    return;
+  }
+  fsync_dir_of(dest);
+  std::error_code ec;
+  fs::remove_all(fresh, ec);  // now holds the old directory
 }
 
 void write_file_atomic(const std::string& path, std::string_view content) {

@@ -43,6 +43,12 @@ class AtomicDir {
   bool done_ = false;
 };
 
+// Puts the directory `fresh` (complete, on the same file system) in place of
+// the existing directory `dest` in one step: readers see the old or the new
+// directory, never a mix or nothing (renameat2 RENAME_EXCHANGE; where the file
+// system lacks it, two renames). The old directory is then removed.
+void replace_dir(const std::string& fresh, const std::string& dest);
+
 // Writes a whole string atomically.
 void write_file_atomic(const std::string& path, std::string_view content);
 // Reads a whole file; Error "<path>: cannot read (...)" on failure.

@@ -183,10 +183,11 @@ def schema(jsonl, kind, n):
             ok = {"answer", "score", "start", "end"} <= set(r) and 0 <= r["score"] <= 1
         elif kind == "token":
             ok = isinstance(r.get("entities"), list) and all(
-                {"token", "label", "score", "index"} <= set(e) and not e["token"].startswith("[") for e in r["entities"])
+                {"entity", "score", "index", "word", "start", "end"} <= set(e) and not e["word"].startswith("[")
+                for e in r["entities"])
         elif kind == "mlm":
             ok = isinstance(r.get("masks"), list) and all(
-                len(m["fills"]) == 5 and all({"token", "token_str", "score"} <= set(f) for f in m["fills"])
+                len(m["fills"]) == 5 and all({"token", "token_str", "score", "sequence"} <= set(f) for f in m["fills"])
                 and all(m["fills"][i]["score"] >= m["fills"][i + 1]["score"] for i in range(4)) for m in r["masks"])
         else:
             ok = False

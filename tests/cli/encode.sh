@@ -87,6 +87,6 @@ grep -q "missing weight 'cls.predictions" "$T/err" || { cat "$T/err"; exit 1; }
 # Too long without truncation is an error naming the input.
 python3 -c "print(' '.join(['word'] * 600))" >"$T/long.txt"
 if "$BIN" -q encode -m "$S" --truncation do_not_truncate -i "$T/long.txt" 2>"$T/err"; then echo "FAIL: long input"; exit 1; fi
-grep -q "input 1: .*more than max_position_embeddings 512" "$T/err" || { cat "$T/err"; exit 1; }
+grep -q "long.txt:1: .*more than max_position_embeddings 512" "$T/err" || { cat "$T/err"; exit 1; }
 "$BIN" -q encode -m "$S" -i "$T/long.txt" >/dev/null  # truncated to 512 by default
 echo "encode.sh: all ok"

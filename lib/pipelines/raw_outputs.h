@@ -1,20 +1,20 @@
 #pragma once
-// encode's raw outputs: per-input rows gathered from length-sorted batches
-// back into input order, padded to the longest input, written as
-// safetensors (every output + attention_mask) or .npy (one array).
+// Raw model outputs for `encode --output-format npy|safetensors`: per-input
+// rows collected from length-sorted batches, gathered back into input order
+// and padded to the longest input.
 #include <string>
 #include <vector>
 
 #include "io/safetensors.h"
 
-namespace qdq::app {
+namespace qdq::pipelines {
 
 class RawOutputs {
  public:
-  explicit RawOutputs(size_t n) : rows_(n), lens_(n, 0) {}
   // Row b of every tensor in `out` (batch-major) belongs to input `index`,
-  // which has `len` real tokens of the batch's T.
+  // which has `len` real tokens of the batch's T. Indices may come in any order.
   void add(size_t index, const TensorMap& out, int64_t b, int64_t len);
+  size_t size() const { return rows_.size(); }
   // Per-token outputs [N, Tmax, ...] zero-padded, others [N, ...]; plus attention_mask [N, Tmax] I64.
   TensorMap gather() const;
 
@@ -29,7 +29,4 @@ class RawOutputs {
   std::vector<int64_t> lens_;
 };
 
-// NumPy .npy v1.0, little-endian float32 / int64, C order; written atomically.
-void write_npy(const std::string& path, const Tensor& t);
-
-}  // namespace qdq::app
+}  // namespace qdq::pipelines

@@ -1,12 +1,11 @@
-#include "encode_output.h"
+#include "pipelines/raw_outputs.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
-#include "io/atomic_file.h"
 
-namespace qdq::app {
+namespace qdq::pipelines {
 
 void RawOutputs::add(size_t index, const TensorMap& out, int64_t b, int64_t len) {
   if (names_.empty()) {
@@ -21,6 +20,12 @@ void RawOutputs::add(size_t index, const TensorMap& out, int64_t b, int64_t len)
       per_token_.push_back(tok);
       item_shape_.push_back(s);
     }
+  }
+  check(names_.size() == out.names.size(), "raw outputs: a batch with {} outputs after {}", out.names.size(),
+        names_.size());
+  if (index >= rows_.size()) {
+    rows_.resize(index + 1);
+    lens_.resize(index + 1, 0);
   }
   lens_[index] = len;
   Row& r = rows_[index];
@@ -37,6 +42,7 @@ void RawOutputs::add(size_t index, const TensorMap& out, int64_t b, int64_t len)
 
 TensorMap RawOutputs::gather() const {
   TensorMap m;
+  check(!rows_.empty(), "raw outputs: no inputs");
   const int64_t N = static_cast<int64_t>(rows_.size());
   const int64_t Tmax = *std::max_element(lens_.begin(), lens_.end());
   for (size_t k = 0; k < names_.size(); ++k) {
@@ -57,27 +63,4 @@ TensorMap RawOutputs::gather() const {
   return m;
 }
 
-void write_npy(const std::string& path, const Tensor& t) {
-  check(t.dtype() == DType::F32 || t.dtype() == DType::I64, "{}: npy output supports F32 and I64", path);
-  std::string shape = "(";
-  for (auto d : t.shape()) shape += std::to_string(d) + ",";
-  if (t.ndim() > 1) shape.pop_back();
-  shape += ")";
-  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
-                                   t.dtype() == DType::F32 ? "<f4" : "<i8", shape);
-  // Magic + version + 2-byte length + header, padded with spaces and '\n' to a multiple of 64.
-  size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header += '\n';
-  std::string out = "\x93NUMPY";
-  out += '\x01';
-  out += '\x00';
-  uint16_t hl = static_cast<uint16_t>(header.size());
-  out += static_cast<char>(hl & 0xff);
-  out += static_cast<char>(hl >> 8);
-  out += header;
-  out.append(static_cast<const char*>(t.raw()), t.nbytes());
-  write_file_atomic(path, out);
-}
-
-}  // namespace qdq::app
+}  // namespace qdq::pipelines

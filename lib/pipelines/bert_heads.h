@@ -1,0 +1,59 @@
+#pragma once
+// What the Hugging Face pipelines make of a BERT head's outputs, one input at
+// a time (row b of a batch):
+//   feature-extraction: {"embedding"} (pooler, [CLS] or mean pooling)
+//   text-classification: {"label", "score", "scores"} (sigmoid for one label, else softmax)
+//   question-answering: {"score", "start", "end", "answer"}: character offsets
+//     into the original context (end exclusive), the answer as written there
+//   token-classification (aggregation "none"): {"entities": [{"entity",
+//     "score", "index", "word", "start", "end"}]}, "O" tokens left out as the
+//     pipeline's ignore_labels does
+//   fill-mask: {"masks": [{"index", "fills": [{"score", "token" (id),
+//     "token_str", "sequence"}]}]}, top_k per [MASK]
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/safetensors.h"
+#include "models/bert/heads.h"
+#include "models/model.h"
+#include "text/tokenizer.h"
+
+namespace qdq::pipelines {
+
+using Record = nlohmann::ordered_json;
+
+struct HeadSpec {
+  models::bert::Head head = models::bert::Head::Base;
+  std::vector<std::string> labels;  // id2label
+  int64_t vocab_size = 0;
+  std::string pooling = "cls";  // pooler | cls | mean (bare model)
+  int64_t top_k = 5;            // fill-mask candidates
+};
+
+// One input as the model saw it.
+struct EncodedText {
+  std::string text;
+  std::optional<std::string> pair;  // text_pair, or the QA context
+  text::Encoding enc;
+};
+
+Record head_record(const HeadSpec& spec, const text::Tokenizer& tok, const TensorMap& out, int64_t b,
+                   const EncodedText& in);
+
+// The question-answering pipeline's span choice (select_starts_ends +
+// decode_spans, max_answer_len 15) over one sequence's logits; exposed for tests.
+Record qa_answer(const float* start_logits, const float* end_logits, const text::Tokenizer& tok,
+                 const EncodedText& in);
+
+std::vector<float> softmax(const float* x, int64_t n);
+
+// Multiple choice: the (context, choice) pairs as one [1, num_choices, T]
+// forward, as a QDQBertForMultipleChoice user feeds them; softmax over the
+// choices: {"choice", "text", "score", "scores"}.
+Record multiple_choice(models::Model& model, const text::Tokenizer& tok, const std::string& context,
+                       const std::vector<std::string>& choices, const text::EncodeOptions& eo,
+                       int64_t max_positions, const std::string& where);
+
+}  // namespace qdq::pipelines

@@ -1,0 +1,79 @@
+#include "pipelines/encode_pipeline.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "pipelines/batching.h"
+#include "pipelines/bounded_encode.h"
+
+namespace qdq::pipelines {
+
+using models::bert::Head;
+
+EncodePipeline::EncodePipeline(models::bert::BertTaskModel& model, const text::Tokenizer& tok, EncodeSettings s)
+    : model_(model), tok_(tok), s_(std::move(s)) {
+  const auto& cfg = model.config();
+  spec_.head = model.head();
+  spec_.labels = cfg.id2label;
+  spec_.vocab_size = cfg.vocab_size;
+  spec_.top_k = s_.top_k;
+  spec_.pooling = s_.pooling.empty() ? (model.has_pooler() ? "pooler" : "cls") : s_.pooling;
+  check(spec_.pooling != "pooler" || model.has_pooler(), "--pooling pooler: {} has no pooler weights", model.arch());
+  max_len_ = s_.max_length;
+  if (max_len_ <= 0) {
+    max_len_ = 512;
+    if (tok.model_max_length() > 0) max_len_ = std::min(max_len_, tok.model_max_length());
+    max_len_ = std::min(max_len_, cfg.max_position_embeddings);
+  }
+  check(s_.truncation == "do_not_truncate" || max_len_ <= cfg.max_position_embeddings,
+        "--max-length {}: the model's position table holds max_position_embeddings = {} tokens", max_len_,
+        cfg.max_position_embeddings);
+}
+
+std::vector<Record> EncodePipeline::run(const std::vector<TextInput>& inputs) {
+  const auto& cfg = model_.config();
+  text::EncodeOptions eo;
+  eo.truncate = s_.truncation != "do_not_truncate";
+  eo.truncation = s_.truncation;
+  if (eo.truncate) eo.max_length = max_len_;
+  std::vector<EncodedText> encs(inputs.size());
+  std::vector<int64_t> lengths(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    BoundedEncoding be;
+    try {
+      be = encode_bounded(tok_, inputs[i].text, inputs[i].pair, eo);
+    } catch (const Error& err) {
+      throw Error("{}: {}", inputs[i].where, err.what());
+    }
+    const int64_t n = static_cast<int64_t>(be.encoding.input_ids.size());
+    check(n <= cfg.max_position_embeddings, "{}: {} tokens, more than max_position_embeddings {} (drop --truncation {})",
+          inputs[i].where, n, cfg.max_position_embeddings, s_.truncation);
+    if (be.truncated) {
+      if (++truncated_ <= 10)
+        spdlog::warn("{}: truncated to {} tokens (--max-length {}, --truncation {})", inputs[i].where, n, max_len_,
+                     s_.truncation);
+      else if (truncated_ == 11)
+        spdlog::warn("more inputs truncated; not naming each (the total is logged at the end)");
+    }
+    encs[i] = {inputs[i].text, inputs[i].pair, std::move(be.encoding)};
+    lengths[i] = n;
+  }
+  std::vector<Record> records(s_.records ? inputs.size() : 0);
+  for (const auto& rows : length_sorted_batches(lengths, s_.batch_size)) {
+    std::vector<text::Encoding> batch;
+    for (size_t i : rows) batch.push_back(encs[i].enc);
+    const TensorMap in = text::pad_batch(batch, tok_.pad_id(), tok_.has_token_type_ids());
+    const TensorMap out = model_.forward(in);
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const size_t i = rows[k];
+      const int64_t b = static_cast<int64_t>(k);
+      if (s_.records) records[i] = head_record(spec_, tok_, out, b, encs[i]);
+      if (s_.raw) raw_.add(done_ + i, out, b, lengths[i]);
+    }
+  }
+  done_ += static_cast<int64_t>(inputs.size());
+  return records;
+}
+
+}  // namespace qdq::pipelines

@@ -1,0 +1,56 @@
+#pragma once
+// `encode` without the CLI: texts in, one record per input (and optionally the
+// raw output rows) out, in input order. Tokenizes with bounded work
+// (bounded_encode.h), warns when it truncates, sorts by length, batches, runs
+// the model and applies the head's pipeline post-processing (bert_heads.h).
+// Call run() on consecutive windows of the input to stream: results depend on
+// neither the window nor the batch size.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/bert/task_model.h"
+#include "pipelines/bert_heads.h"
+#include "pipelines/raw_outputs.h"
+#include "text/tokenizer.h"
+
+namespace qdq::pipelines {
+
+struct EncodeSettings {
+  int64_t max_length = 0;  // 0: min(512, model_max_length, max_position_embeddings)
+  std::string truncation = "longest_first";  // or only_first, only_second, do_not_truncate
+  int64_t batch_size = 8;
+  std::string pooling;  // bare model: pooler | cls | mean; "": pooler when the checkpoint has one, else cls
+  int64_t top_k = 5;
+  bool records = true;  // build the per-input JSON records
+  bool raw = false;     // keep every output row for raw()
+};
+
+struct TextInput {
+  std::string text;
+  std::optional<std::string> pair;
+  std::string where;  // names the input in messages ("file:line")
+};
+
+class EncodePipeline {
+ public:
+  EncodePipeline(models::bert::BertTaskModel& model, const text::Tokenizer& tok, EncodeSettings s);
+  // One record per input, in input order (empty when settings.records is off).
+  // Error "<where>: ..." for an input the model cannot take.
+  std::vector<Record> run(const std::vector<TextInput>& inputs);
+  RawOutputs& raw() { return raw_; }
+  int64_t max_length() const { return max_len_; }
+  int64_t inputs_done() const { return done_; }
+  int64_t truncated() const { return truncated_; }
+
+ private:
+  models::bert::BertTaskModel& model_;
+  const text::Tokenizer& tok_;
+  EncodeSettings s_;
+  HeadSpec spec_;
+  int64_t max_len_ = 0, done_ = 0, truncated_ = 0;
+  RawOutputs raw_;
+};
+
+}  // namespace qdq::pipelines

@@ -1,0 +1,105 @@
+#include "pipelines/generate_pipeline.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "pipelines/batching.h"
+#include "pipelines/bounded_encode.h"
+
+namespace qdq::pipelines {
+
+uint64_t stream_of(const nlohmann::json& id, size_t index) {
+  if (id.is_null()) return static_cast<uint64_t>(index);
+  // FNV-1a over the id's canonical JSON text ("7" and 7 are different ids).
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : id.dump()) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+GeneratePipeline::GeneratePipeline(models::Generative& g, const text::Tokenizer& src, const text::Tokenizer& dec,
+                                   GenerateSettings s)
+    : g_(g), src_(src), dec_(dec), s_(std::move(s)) {
+  check(s_.max_input_length > 0, "max input length must be positive, got {}", s_.max_input_length);
+}
+
+std::vector<std::vector<Generated>> GeneratePipeline::run(const std::vector<GenerateInput>& inputs) {
+  const auto& o = s_.options;
+  const bool causal = !g_.is_encoder_decoder();
+  text::EncodeOptions eo;
+  // A causal LM continues the prompt: no [SEP] (which is also its eos) appended.
+  eo.add_special_tokens = !causal;
+  eo.truncate = true;
+  eo.max_length = s_.max_input_length;
+  std::vector<std::vector<int64_t>> ids(inputs.size());
+  std::vector<int64_t> lengths(inputs.size());
+  std::vector<bool> cut(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    BoundedEncoding be;
+    try {
+      be = encode_bounded(src_, inputs[i].text, std::nullopt, eo);
+    } catch (const Error& e) {
+      throw Error("{}: {}", inputs[i].where, e.what());
+    }
+    if (be.truncated && ++truncated_ <= 10)
+      spdlog::warn("{}: truncated to {} tokens (--max-input-length {})", inputs[i].where,
+                   be.encoding.input_ids.size(), s_.max_input_length);
+    else if (be.truncated && truncated_ == 11)
+      spdlog::warn("more inputs truncated; not naming each");
+    cut[i] = be.truncated;
+    ids[i] = std::move(be.encoding.input_ids);
+    check(!ids[i].empty(), "{}: the text has no tokens (a causal LM needs a prompt)", inputs[i].where);
+    lengths[i] = static_cast<int64_t>(ids[i].size());
+  }
+  const int64_t per = o.num_return_sequences;
+  std::vector<std::vector<Generated>> out(inputs.size());
+  for (const auto& rows : length_sorted_batches(lengths, s_.batch_size, causal)) {
+    decoding::Request r;
+    r.B = static_cast<int64_t>(rows.size());
+    for (size_t i : rows) r.L = std::max<int64_t>(r.L, lengths[i]);
+    for (size_t i : rows) {
+      for (int64_t t = 0; t < r.L; ++t) {
+        const bool in = t < lengths[i];
+        r.src.push_back(in ? ids[i][t] : o.pad_token_id);
+        r.mask.push_back(in ? 1 : 0);
+      }
+      r.streams.push_back(stream_of(inputs[i].id, inputs[i].index));
+    }
+    const auto res = decoding::generate(g_, r, o);
+    prefill_s_ += res.prefill_seconds;
+    decode_s_ += res.decode_seconds;
+    inputs_ += r.B;
+    new_tokens_ += r.B * (res.steps + 1);
+    decode_tokens_ += r.B * res.steps;
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const size_t i = rows[k];
+      for (int64_t j = 0; j < per; ++j) {
+        const auto& h = res.hyps[k * per + j];
+        Generated gen;
+        gen.ids = h.tokens;
+        if (res.scored) gen.score = h.score;
+        if (causal) {
+          // The text-generation pipeline: decode everything, drop the decoded prompt's length,
+          // and (return_full_text) put the prompt back as the user wrote it.
+          const std::string all = dec_.decode(h.tokens, true);
+          const size_t plen = dec_.decode(ids[i], true).size();
+          const std::string cont = all.size() >= plen ? all.substr(plen) : std::string();
+          const std::string prompt = cut[i] ? dec_.decode(ids[i], true) : inputs[i].text;
+          gen.text = s_.include_prompt ? prompt + cont : cont;
+        } else {
+          gen.text = dec_.decode(h.tokens, true);
+        }
+        out[i].push_back(std::move(gen));
+      }
+    }
+  }
+  return out;
+}
+
+void GeneratePipeline::log_stats() const {
+  spdlog::info("generate: {} inputs, prompt/encode + first token {:.3f} s, {} new tokens, decode {:.3f} s, "
+               "{:.2f} new tokens/s (after the first)",
+               inputs_, prefill_s_, new_tokens_, decode_s_, decode_s_ > 0 ? decode_tokens_ / decode_s_ : 0.0);
+}
+
+}  // namespace qdq::pipelines

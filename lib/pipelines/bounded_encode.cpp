@@ -29,18 +29,35 @@ BoundedEncoding encode_bounded(const text::Tokenizer& tok, const std::string& te
     r.full_length = static_cast<int64_t>(r.encoding.input_ids.size());
     return r;
   }
-  const int64_t limit = *opts.max_length + 1;
-  int64_t na = 0, nb = 0;
-  const std::string a = token_prefix(tok, text, limit, &na);
-  std::optional<std::string> b;
-  if (pair) b = token_prefix(tok, *pair, limit, &nb);
-  r.encoding = tok.encode(a, b, opts);
   // Special tokens the layout adds: what an empty input encodes to.
   text::EncodeOptions plain = opts;
   plain.max_length.reset();
   plain.truncate = false;
   const int64_t specials = static_cast<int64_t>(
       tok.encode("", pair ? std::optional<std::string>("") : std::nullopt, plain).input_ids.size());
+  const int64_t L = *opts.max_length, limit = L + 1;
+  // Where Hugging Face cannot truncate (no room beside the special tokens; only_second without a pair) it
+  // keeps everything: so do we.
+  if (L <= specials || (!pair && opts.truncation == "only_second")) {
+    r.encoding = tok.encode(text, pair, opts);
+    r.full_length = static_cast<int64_t>(r.encoding.input_ids.size());
+    return r;
+  }
+  // only_first / only_second never cut the other segment, and give up (keeping
+  // everything, as Hugging Face does) when that segment alone leaves no room.
+  const bool keep_a = pair && opts.truncation == "only_second";
+  const bool keep_b = pair && opts.truncation == "only_first";
+  int64_t na = 0, nb = 0;
+  std::string a = keep_a ? text : token_prefix(tok, text, limit, &na);
+  std::optional<std::string> b;
+  if (pair) b = keep_b ? *pair : token_prefix(tok, *pair, limit, &nb);
+  if (keep_a) na = static_cast<int64_t>(tok.tokenize(a).size());
+  if (keep_b) nb = static_cast<int64_t>(tok.tokenize(*b).size());
+  if ((keep_a && na + specials >= L) || (keep_b && nb + specials >= L)) {
+    a = text;
+    b = pair;
+  }
+  r.encoding = tok.encode(a, b, opts);
   r.full_length = na + nb + specials;
   r.truncated = a.size() < text.size() || (b && b->size() < pair->size()) ||
                 static_cast<int64_t>(r.encoding.input_ids.size()) < r.full_length;

@@ -116,6 +116,34 @@ TEST_CASE("encode_bounded equals full tokenization with truncation, for long tex
   CHECK(s.encoding.input_ids == std::vector<int64_t>{101, 7592, 2088, 102});
 }
 
+TEST_CASE("encode_bounded equals full tokenization for every strategy, length and pair shape") {
+  auto tok = text::load_tokenizer(kTok, "bert");
+  const std::string words[] = {"license", "Unbelievable,", "source", "code", "ä", "form", "x"};
+  for (int na : {0, 3, 30, 90}) {
+    for (int nb : {-1, 0, 2, 30, 90}) {
+      std::string a, b;
+      for (int i = 0; i < na; ++i) a += words[(i * 5) % 7] + std::string(" ");
+      for (int i = 0; i < nb; ++i) b += words[(i * 3) % 7] + std::string(" ");
+      const std::optional<std::string> pair = nb < 0 ? std::nullopt : std::optional<std::string>(b);
+      for (int64_t L : {1, 2, 3, 4, 7, 16, 40}) {
+        for (const char* strategy : {"longest_first", "only_first", "only_second"}) {
+          text::EncodeOptions o;
+          o.truncate = true;
+          o.truncation = strategy;
+          o.max_length = L;
+          CAPTURE(na);
+          CAPTURE(nb);
+          CAPTURE(L);
+          CAPTURE(strategy);
+          const auto full = tok->encode(a, pair, o);
+          const auto got = pipelines::encode_bounded(*tok, a, pair, o);
+          CHECK(got.encoding.input_ids == full.input_ids);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("token_prefix reads only a bounded prefix of a long text") {
   auto tok = text::load_tokenizer(kTok, "bert");
   std::string text;

@@ -106,7 +106,7 @@ while IFS='|' read -r _ num what cmd expect _; do
   cmd=$(echo "$cmd" | sed -e 's/^ *`//' -e 's/` *$//'); expect=$(echo "$expect" | sed -e 's/^ *`//' -e 's/` *$//')
   OUT="$B/out_$num"
   err=$(Q=$Q F=$F B=$B OUT=$OUT eval "$cmd" 2>&1 >/dev/null); rc=$?
-  lines=$(printf '%s\n' "$err" | grep -c 'error' || true)
+  lines=$(printf '%s\n' "$err" | grep -c 'error:' || true)  # 'error:' lines: a help listing may say 'error' in prose
   why=""
   if [ $rc -eq 0 ] || [ $rc -ge 128 ]; then why="exit status $rc"; fi
   if [ -z "$why" ] && ! printf '%s' "$err" | grep -qF -- "$expect"; then why="message lacks '$expect'"; fi

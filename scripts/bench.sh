@@ -3,9 +3,15 @@
 # 1 x 128 and 8 x 128 tokens, fp32 and int8, next to the oneDNN GEMM peak
 # measured in the same run (bench_gemm). About 2-3 minutes on 2 cores.
 # Also: model size on disk (fp32 vs `qdqrt quantize` output) and peak RSS of
+<<<<<<< Updated upstream
 # each encode run (/usr/bin/time -v). Then ONNX Runtime on the same model exported
 # by `qdqrt export` (fp32 and QDQ), when node is installed.
 # Env: BUILD (default build), THREADS (default: all cores).
+=======
+# each encode run (/usr/bin/time -v).
+# Start-up first: wall time and peak RSS of load + one text, fp32 vs int8 directory.
+# Env: BUILD (default build), THREADS (default: all cores), LOAD_ONLY=1 (start-up rows only).
+>>>>>>> Stashed changes
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -47,6 +53,28 @@ if [ ! -f "$Q/model.safetensors" ]; then
   "$BIN" -q quantize -m "$M" --amax "$B/amax.json" -o "$Q"
   for f in vocab.txt tokenizer_config.json special_tokens_map.json; do cp "$M/$f" "$Q/"; done
 fi
+
+# Start-up: load + a one-text job, whole process (wall and peak RSS from /usr/bin/time), fp32 checkpoint
+# vs the int8 directory. Page cache warm (one untimed run first). Times move with the machine's load; RSS
+# does not.
+load_row() {  # label model precision
+  /usr/bin/time -v "$BIN" -q "${THREADS_OPT[@]}" encode -m "$2" --precision "$3" "hello world" -o /dev/null \
+    2>"$B/load.log" || { cat "$B/load.log" >&2; return 1; }
+  local wall rss
+  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): \(.*\)/\1/p' "$B/load.log")
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$B/load.log")
+  echo "$wall $((rss / 1024))"
+}
+"$BIN" -q encode -m "$M" "hello world" -o /dev/null; "$BIN" -q encode -m "$Q" "hello world" -o /dev/null
+read -r LW LR < <(load_row fp32 "$M" fp32)
+read -r QW QR < <(load_row int8 "$Q" int8)
+CK=$(($(stat -c %s "$M/model.safetensors") / 1048576))
+echo "start-up (load + one text), page cache warm:"
+printf "  %-6s %10s %12s\n" model "wall" "peak RSS MB"
+printf "  %-6s %10s %12s\n" fp32 "$LW" "$LR" int8 "$QW" "$QR"
+python3 -c "print(f'  int8/fp32 peak RSS {$QR/$LR:.2f}x; fp32 peak RSS / checkpoint ({$CK} MB) {$LR/$CK:.2f}x')"
+[ "${LOAD_ONLY:-0}" = 1 ] && exit 0
+echo
 
 # bert-base GEMM work per 128-token sequence: 12 layers x 128 tokens x
 # 2 (4 H^2 + 2 H F + 2 T H) FLOP = 22.35 GFLOP (pooler and classifier negligible).

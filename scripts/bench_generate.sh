@@ -7,6 +7,7 @@
 # info line: decode tokens/s counts the steps after the first token (inputs x
 # steps / their wall time); "first" is encoder + prompt pass + first token.
 # Usage: scripts/bench_generate.sh [BUILD_DIR] [arch:group:beams:precision ...]
+# Start-up first: load time and peak RSS, fp32 vs int8 directory (LOAD_ONLY=1: only that).
 # QUICK=1 runs fewer configs. OMP_WAIT_POLICY defaults to passive: libgomp's
 # spinning threads otherwise eat the cores on a shared machine (measured 10x
 # slower decoding under load; see the note in DESIGN/report).
@@ -31,6 +32,28 @@ run() {  # arch group beams precision -> "first_s tok_per_s"
     --batch-size 8 "${extra[@]}" 2>&1 >/dev/null | grep "generate: .* new tokens/s")
   sed -E 's/.*first token ([0-9.]+) s.* ([0-9.]+) new tokens\/s.*/\1 \2/' <<<"$line"
 }
+# Start-up: load + one new token, whole process (wall, peak RSS), fp32 checkpoint vs its int8
+# directory (`qdqrt quantize` with the seq2seq table). Page cache warm (one untimed run each first);
+# times move with the machine's load, RSS does not.
+QDIR=${DIR}_int8
+[ -f "$QDIR/model.safetensors" ] || "$BIN" quantize -q -m "$DIR" --amax "$(amax $CG)" -o "$QDIR"
+load_row() {  # model_dir -> "wall rss_mb"
+  local log=/tmp/qdqrt_bench_load.log
+  /usr/bin/time -v "$BIN" -q generate -m "$1" --arch $CG --tensors-in "$DIR/inputs.safetensors:b1_src256" \
+    --tensors-out /tmp/qdqrt_bench_out.safetensors --max-new-tokens 1 2>"$log" >/dev/null || { cat "$log" >&2; return 1; }
+  echo "$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): \(.*\)/\1/p' "$log")" \
+    "$(($(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$log") / 1024))"
+}
+load_row "$DIR" >/dev/null; load_row "$QDIR" >/dev/null
+read -r LW LR <<<"$(load_row "$DIR")"
+read -r QW QR <<<"$(load_row "$QDIR")"
+CK=$(($(stat -c %s "$DIR/model.safetensors") / 1048576)); QK=$(($(stat -c %s "$QDIR/model.safetensors") / 1048576))
+echo "start-up (load + 1 new token, $CG, b1_src256), page cache warm:"
+printf "  %-6s %10s %10s %12s\n" model "file MB" wall "peak RSS MB" fp32 "$CK" "$LW" "$LR" int8 "$QK" "$QW" "$QR"
+python3 -c "print(f'  int8/fp32 peak RSS {$QR/$LR:.2f}x; fp32 peak RSS / checkpoint {$LR/$CK:.2f}x')"
+[ "${LOAD_ONLY:-0}" = 1 ] && exit 0
+echo
+
 DEFAULT="$CL:b1_prompt32:1:fp32 $CL:b1_prompt32:4:fp32 $CL:b8_prompt32:1:fp32
 $CG:b1_src256:1:fp32 $CG:b1_src256:4:fp32 $CG:b8_src256:1:fp32
 $CL:b1_prompt32:1:int8 $CL:b1_prompt32:4:int8 $CL:b8_prompt32:1:int8

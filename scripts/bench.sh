@@ -3,15 +3,10 @@
 # 1 x 128 and 8 x 128 tokens, fp32 and int8, next to the oneDNN GEMM peak
 # measured in the same run (bench_gemm). About 2-3 minutes on 2 cores.
 # Also: model size on disk (fp32 vs `qdqrt quantize` output) and peak RSS of
-<<<<<<< Updated upstream
 # each encode run (/usr/bin/time -v). Then ONNX Runtime on the same model exported
 # by `qdqrt export` (fp32 and QDQ), when node is installed.
-# Env: BUILD (default build), THREADS (default: all cores).
-=======
-# each encode run (/usr/bin/time -v).
 # Start-up first: wall time and peak RSS of load + one text, fp32 vs int8 directory.
 # Env: BUILD (default build), THREADS (default: all cores), LOAD_ONLY=1 (start-up rows only).
->>>>>>> Stashed changes
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}

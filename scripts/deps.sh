@@ -8,7 +8,8 @@ PKGS=(
                                                                     # which libdnnl-dev only recommends
   libcli11-dev libspdlog-dev libfmt-dev doctest-dev nlohmann-json3-dev
   python3                                                           # test scripts, fixture and fuzz-seed helpers
-  clang libclang-rt-14-dev                                          # scripts/fuzz.sh, scripts/ci_sanitize.sh
+  clang libclang-rt-14-dev libomp-14-dev                            # scripts/fuzz.sh, scripts/ci_sanitize.sh (clang's
+                                                                    # sanitizer runtimes and its OpenMP, libomp)
   time                                                              # /usr/bin/time -v (peak RSS) in the benches
   libonnx-dev libprotobuf-dev                                       # qdqrt export: ONNX's protobuf, checker, shape
                                                                     # inference (ONNXConfig.cmake needs protobuf's CMake)

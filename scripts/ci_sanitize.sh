@@ -2,7 +2,8 @@
 # The sanitized part of CI, sized to fit beside the fresh-machine run: one clang build with ASan, UBSan
 # and libFuzzer's coverage instrumentation (build-ci-san/), then
 #   1. the unit tests of the parsers of outside bytes: test_io (safetensors, zip, unpickler, npy, JSONL,
-#      checkpoints), test_text (tokenizers, all fixture cases) and the amax-table cases of test_quant;
+#      checkpoints), test_text (tokenizers, all fixture cases) and test_quant's amax-table files (JSON and
+#      safetensors tables, float-quantizer lists);
 #   2. tests/cli/errors.sh: every bad input of docs/errors.md against the sanitized binary;
 #   3. every fuzz target for SECONDS (default 15) from the fixture seeds.
 # Any sanitizer report fails the step (halt_on_error, abort_on_error). The whole suite under sanitizers
@@ -29,7 +30,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export OMP_NUM_THREADS=2
 "$build/tests/test_io"
 "$build/tests/test_text"
-"$build/tests/test_quant" --test-case='*amax*,*table*'
+"$build/tests/test_quant" --source-file='*amax_table_test.cpp,*float_quantizer_test.cpp'  # the amax-table parsers
 bash "$root/tests/cli/errors.sh" "$build/qdqrt" "$root/tests/fixtures"
 t2=$(date +%s)
 echo "ci-sanitize: sanitized tests: $((t2 - t1)) s" >&2

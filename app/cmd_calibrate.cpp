@@ -5,7 +5,6 @@
 // model family turns them into batches). Quantizers that see no data stay in
 // float (quant/calibration_result.h) unless --strict.
 #include <algorithm>
-#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -19,131 +18,50 @@
 #include "progress.h"
 #include "quant/amax_table.h"
 #include "quant/calibrator.h"
-#include "pipelines/calibration_inputs.h"
+#include "pipelines/batch_checks.h"
 #include "quant/calibration_result.h"
 #include "flags.h"
 #include "output.h"
-#include "text_input.h"
+#include "dataset.h"
 
 namespace qdq::app {
 namespace {
 
 struct CalibrateOptions {
   ModelOptions model;
-  TextInputOptions text_in;
+  DatasetOptions data;
   OutputOptions out;
   std::string method = "max";
   double percentile = 99.99;
   int num_bins = 2048;
-  std::vector<std::string> tensors_in;
-  int64_t batch_size = 8, max_length = 128, max_target_length = 128;
   bool strict = false;
 };
-
-bool is_weight_quantizer(const quant::TensorQuantizer& q) {
-  return ends_with(q.name(), "._weight_quantizer") || q.desc().axis.has_value();
-}
-
-// NaN / Inf in float inputs and token ids outside the vocabulary would silently poison every amax.
-void validate_batch(const TensorMap& b, const std::string& where, int64_t vocab_size) {
-  for (const auto& name : b.names) {
-    const Tensor& t = b.at(name);
-    if (dtype_is_float(t.dtype())) {
-      const Tensor f = t.to_f32();
-      for (int64_t i = 0; i < f.numel(); ++i)
-        check(std::isfinite(f.data<float>()[i]), "{}: '{}' holds NaN or Inf", where, name);
-    } else if (vocab_size > 0 && ends_with(name, "input_ids")) {
-      for (int64_t id : t.to_i64_vector())
-        check(id >= 0 && id < vocab_size, "{}: '{}' holds id {} outside the vocabulary [0, {})", where, name, id,
-              vocab_size);
-    }
-  }
-}
-
-int64_t batch_rows(const TensorMap& b) {
-  for (const char* n : {"input_ids", "decoder_input_ids", "inputs_embeds"})
-    if (b.has(n) && b.at(n).ndim() > 0) return b.at(n).dim(0);
-  return b.names.empty() || b.at(b.names[0]).ndim() == 0 ? 1 : b.at(b.names[0]).dim(0);
-}
-
-// The batches, in order: one per --tensors-in (read at once, so a bad file fails before
-// the model loads), or texts batched by --batch-size once the model is there (sources
-// without a target are generated with it, still in fp32).
-struct Inputs {
-  std::vector<std::pair<std::string, TensorMap>> batches;
-  std::vector<pipelines::CalibrationRecord> records;
-};
-
-Inputs read_inputs(const CalibrateOptions& o) {
-  Inputs in;
-  if (!o.tensors_in.empty()) {
-    check(o.text_in.texts.empty() && o.text_in.input.empty(), "give --tensors-in or texts, not both");
-    for (auto& arg : o.tensors_in) {
-      TensorMap m = read_tensors_arg(arg);
-      check(!m.names.empty(), "{}: no tensors", arg);
-      in.batches.emplace_back(arg, std::move(m));
-    }
-    return in;
-  }
-  // Generative models read one text per line (a tab is part of it); BERT reads a tab as text / text_pair.
-  const auto cfg = load_config(o.model.model_dir);
-  const std::string type =
-      cfg.contains("model_type") && cfg["model_type"].is_string() ? cfg["model_type"].get<std::string>() : "";
-  const TextKind kind = type == "prophetnet" || type == "encoder-decoder" ? TextKind::Single : TextKind::Pair;
-  for (auto& it : read_text_items(o.text_in, kind)) in.records.push_back({it.text, it.pair, it.target});
-  return in;
-}
-
-void batch_texts(const CalibrateOptions& o, models::Model& model, Inputs& in) {
-  if (in.records.empty()) return;
-  pipelines::CalibrationInputOptions po;
-  po.batch_size = o.batch_size;
-  po.max_length = o.max_length;
-  po.max_target_length = o.max_target_length;
-  std::unique_ptr<Progress> progress;  // sources without a target: greedy generation first
-  int64_t shown = 0;
-  po.on_generated = [&](int64_t done, int64_t total) {
-    if (!progress) progress = std::make_unique<Progress>("targets (greedy)", total);
-    progress->advance(done - shown);
-    shown = done;
-  };
-  for (auto& b : pipelines::calibration_batches(model, o.model.model_dir, in.records, po))
-    in.batches.emplace_back(std::move(b.where), std::move(b.tensors));
-  if (progress) progress->finish();
-}
 
 const std::vector<std::string> kFormats = {"json", "safetensors"};
 
 int run_calibrate(CalibrateOptions& o) {
   prepare_output(o.out, kFormats);
   o.model.precision = "fp32";
-  Inputs in = read_inputs(o);
+  Dataset data(o.data, o.model.model_dir);
   auto model = load_model_for(o.model);
   auto& plan = model->quant_plan();
   check(!plan.empty(), "{}: {} has no quantizers to calibrate", o.model.model_dir, model->arch());
-  batch_texts(o, *model, in);
-  auto& batches = in.batches;
-  int64_t vocab = 0;
-  {
-    const auto cfg = load_config(o.model.model_dir);
-    if (cfg.contains("vocab_size") && cfg["vocab_size"].is_number_integer()) vocab = cfg["vocab_size"].get<int64_t>();
-  }
+  const auto batches = data.batches(*model);  // fp32 still: targets may be generated
   for (auto& q : plan.all())
-    q->set_calibrator(is_weight_quantizer(*q) ? quant::make_calibrator("max", q->desc())
+    q->set_calibrator(plan.is_weight_quantizer(q.get()) ? quant::make_calibrator("max", q->desc())
                                               : quant::make_calibrator(o.method, q->desc(), o.num_bins, o.percentile));
   plan.set_mode(quant::QuantMode::Calibrate);
   model->prepare();
 
   int64_t samples = 0;
   Progress progress("calibrate", static_cast<int64_t>(batches.size()));
-  for (auto& [where, b] : batches) {
-    validate_batch(b, where, vocab);
+  for (auto& b : batches) {
     try {
-      model->forward(b);
+      model->forward(b.tensors);
     } catch (const Error& e) {
-      throw Error("{}: {}", where, e.what());
+      throw Error("{}: {}", b.where, e.what());
     }
-    samples += batch_rows(b);
+    samples += pipelines::batch_rows(b.tensors);
     progress.advance();
   }
   progress.finish();
@@ -181,15 +99,9 @@ const RegisterCommand reg{
            ->check(CLI::Range(0.0, 100.0));
        sub.add_option("--num-bins", o->num_bins, "Histogram bins (percentile, mse, entropy)")
            ->check(CLI::Range(2, 1 << 24));
-       sub.add_option("--tensors-in", o->tensors_in,
-                      "A safetensors batch FILE[:GROUP] (repeat: one batch each, used as stored, in order)");
-       add_text_input_options(sub, o->text_in, "Calibration texts (else -i FILE or stdin); JSONL records: {\"text\", \"text_pair\"} or, for encoder-decoder models, {\"text\": source, \"target\": target}");
-       sub.add_option("-b,--batch-size", o->batch_size, "Texts per batch")->check(positive_int());
-       sub.add_option("--max-length", o->max_length, "Truncate texts to this many tokens")->check(positive_int());
-       sub.add_option("--max-target-length", o->max_target_length,
-                      "Encoder-decoder models: decoder tokens per text, start token included; JSONL \"target\" "
-                      "texts are truncated to it, sources without one are generated greedily up to it")
-           ->check(positive_int());
+       add_dataset_options(sub, o->data,
+                           "Calibration texts (else -i FILE or stdin); JSONL records: {\"text\", \"text_pair\"} or, "
+                           "for encoder-decoder models, {\"text\": source, \"target\": target}");
        sub.add_flag("--strict", o->strict,
                     "Fail when a quantizer sees no calibration data (pytorch_quantization's strict "
                     "load_calib_amax); default: it stays in float, with a warning");
@@ -198,10 +110,7 @@ const RegisterCommand reg{
        return std::function<int()>([o, &sub] {
          warn_no_effect(sub, "--percentile", o->method != "percentile", "with --method " + o->method);
          warn_no_effect(sub, "--num-bins", o->method == "max", "with --method max (no histogram)");
-         const bool tensors = !o->tensors_in.empty();
-         warn_no_effect(sub, "--batch-size", tensors, "with --tensors-in (each file is one batch as stored)");
-         warn_no_effect(sub, "--max-length", tensors, "with --tensors-in (the stored batches are used as they are)");
-         warn_no_effect(sub, "--max-target-length", tensors, "with --tensors-in");
+         warn_dataset_flags(sub, o->data);
          return run_calibrate(*o);
        });
      }}};

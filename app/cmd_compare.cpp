@@ -4,23 +4,25 @@
 // the outputs improve when it alone stays float. A table or JSONL.
 #include <fmt/format.h>
 
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "core/error.h"
 #include "io/safetensors.h"
-#include "model_batches.h"
+#include "dataset.h"
+#include "flags.h"
 #include "model_options.h"
 #include "models/compare.h"
+#include "output.h"
 
 namespace qdq::app {
 namespace {
 
 struct CompareCliOptions {
   ModelOptions model;
-  BatchInputOptions in;
-  std::string against = "fp32", format = "table";
+  DatasetOptions data;
+  OutputOptions out;
+  std::string against = "fp32";
   bool sensitivity = false;
 };
 
@@ -29,62 +31,75 @@ quant::QuantMode mode_of(const std::string& p) {
                                                                      : quant::QuantMode::Int8;
 }
 
-void print_jsonl(const models::CompareReport& r) {
-  auto line = [](const char* kind, const models::NamedError& e) {
+std::string render_jsonl(const models::CompareReport& r) {
+  std::string out;
+  auto line = [&out](const char* kind, const models::NamedError& e) {
     nlohmann::ordered_json j{{"kind", kind},          {"name", e.name},
                              {"max_abs", e.err.max_abs}, {"rel_l2", e.err.rel_l2()},
                              {"cosine", e.err.cosine()}, {"values", e.err.count}};
-    std::cout << j.dump() << "\n";
+    out += j.dump() + "\n";
   };
   for (auto& e : r.outputs) line("output", e);
   for (auto& e : r.points) line("quant_point", e);
   for (auto& s : r.sensitivity)
-    std::cout << nlohmann::ordered_json{{"kind", "sensitivity"},
-                                        {"name", s.quantizer},
-                                        {"rel_l2", s.rel_l2},
-                                        {"improvement", s.improvement}}
-                     .dump()
-              << "\n";
+    out += nlohmann::ordered_json{{"kind", "sensitivity"},
+                                  {"name", s.quantizer},
+                                  {"rel_l2", s.rel_l2},
+                                  {"improvement", s.improvement}}
+               .dump() +
+           "\n";
+  return out;
 }
 
-void print_table(const models::CompareReport& r) {
+std::string render_table(const models::CompareReport& r) {
+  std::string out;
   size_t w = 6;
   for (auto& e : r.points) w = std::max(w, e.name.size());
   for (auto& s : r.sensitivity) w = std::max(w, s.quantizer.size());
   auto section = [&](const char* title, const std::vector<models::NamedError>& v) {
     if (v.empty()) return;
-    std::cout << fmt::format("{:<{}}  {:>11}  {:>11}  {:>9}\n", title, w, "max abs", "rel L2", "cosine");
+    out += fmt::format("{:<{}}  {:>11}  {:>11}  {:>9}\n", title, w, "max abs", "rel L2", "cosine");
     for (auto& e : v)
-      std::cout << fmt::format("{:<{}}  {:>11.4g}  {:>11.4g}  {:>9.6f}\n", e.name, w, e.err.max_abs, e.err.rel_l2(),
+      out += fmt::format("{:<{}}  {:>11.4g}  {:>11.4g}  {:>9.6f}\n", e.name, w, e.err.max_abs, e.err.rel_l2(),
                                e.err.cosine());
-    std::cout << "\n";
+    out += "\n";
   };
   section("output", r.outputs);
   section("quant point (input arriving there)", r.points);
   if (!r.sensitivity.empty()) {
-    std::cout << fmt::format("{:<{}}  {:>11}  {:>11}   (baseline rel L2 {:.4g})\n", "left float", w, "rel L2",
+    out += fmt::format("{:<{}}  {:>11}  {:>11}   (baseline rel L2 {:.4g})\n", "left float", w, "rel L2",
                              "improvement", r.baseline.rel_l2());
     for (auto& s : r.sensitivity)
-      std::cout << fmt::format("{:<{}}  {:>11.4g}  {:>11.4g}\n", s.quantizer, w, s.rel_l2, s.improvement);
+      out += fmt::format("{:<{}}  {:>11.4g}  {:>11.4g}\n", s.quantizer, w, s.rel_l2, s.improvement);
   }
+  return out;
 }
 
+const std::vector<std::string> kFormats = {"text", "jsonl"};
+
 int run_compare(CompareCliOptions& o) {
-  check(!o.in.tensors_in.empty() || !o.in.text_in.texts.empty() || !o.in.text_in.input.empty(),
-        "compare needs inputs: texts, -i FILE, or --tensors-in FILE[:GROUP]");
+  prepare_output(o.out, kFormats);
+  check(!o.data.tensors_in.empty() || !o.data.text_in.texts.empty() || !o.data.text_in.input.empty(),
+        "compare needs inputs: texts, -i FILE ('-': stdin), or --tensors-in FILE[:GROUP]");
   const std::string test = o.model.precision.empty() ? "int8" : o.model.precision;
   check(test != "fp32", "--precision fp32: compare runs a quantized precision (int8 or fakequant) against --against");
-  const auto batches = load_batches(o.in, o.model.model_dir);
+  Dataset data(o.data, o.model.model_dir);
   ModelOptions mo = o.model;
   mo.precision = "fakequant";  // loads with every amax applied (table or int8 directory)
   auto model = load_model_for(mo);
+  // Texts become batches with the model in fp32 (an encoder-decoder's missing targets are generated).
+  model->quant_plan().set_mode(quant::QuantMode::Disabled);
+  model->prepare();
+  std::vector<std::pair<std::string, TensorMap>> batches;
+  for (auto& b : data.batches(*model)) batches.emplace_back(std::move(b.where), std::move(b.tensors));
   models::CompareOptions co;
   co.test = mode_of(test);
   co.against = mode_of(o.against);
   co.sensitivity = o.sensitivity;
   const auto r = models::compare_precisions(*model, batches, co);
-  if (o.format == "jsonl") print_jsonl(r);
-  else print_table(r);
+  LineWriter w(o.out);
+  w.write(o.out.format == "jsonl" ? render_jsonl(r) : render_table(r));
+  w.commit();
   return 0;
 }
 
@@ -93,24 +108,19 @@ const RegisterCommand reg{
      [](CLI::App& sub, CommonOptions&) {
        auto o = std::make_shared<CompareCliOptions>();
        add_model_options(sub, o->model);
-       add_text_input_options(sub, o->in.text_in, "Texts to run (else -i FILE, or --tensors-in)");
-       sub.add_option("--tensors-in", o->in.tensors_in,
-                      "An input batch FILE.safetensors[:GROUP] (repeat for more batches)");
-       sub.add_option("-b,--batch-size", o->in.batch_size, "Texts per batch")
-           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
-           ->capture_default_str();
-       sub.add_option("--max-length", o->in.max_length, "Truncate texts to this many tokens")
-           ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
-           ->capture_default_str();
+       add_dataset_options(sub, o->data,
+                           "Texts to run (else -i FILE; '-' reads stdin), JSONL as for calibrate; or --tensors-in");
        sub.add_option("--against", o->against, "Reference precision: fp32 or fakequant")
            ->check(CLI::IsMember({"fp32", "fakequant"}))
            ->capture_default_str();
        sub.add_flag("--sensitivity", o->sensitivity,
                     "Also rank the quantizers by how much the outputs improve when that one alone stays float");
-       sub.add_option("--format", o->format, "table or jsonl")
-           ->check(CLI::IsMember({"table", "jsonl"}))
-           ->capture_default_str();
-       return std::function<int()>([o] { return run_compare(*o); });
+       add_output_options(sub, o->out, kFormats, "Report: a readable table (text) or JSONL, one record per row", "",
+                          ",--format");
+       return std::function<int()>([o, &sub] {
+         warn_dataset_flags(sub, o->data);
+         return run_compare(*o);
+       });
      }}};
 
 }  // namespace

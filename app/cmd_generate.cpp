@@ -17,7 +17,6 @@
 #include "model_options.h"
 #include "models/prophetnet/generative.h"
 #include "output.h"
-#include "pipelines/batching.h"
 #include "pipelines/generate_pipeline.h"
 #include "progress.h"
 #include "text/tokenizer.h"
@@ -99,38 +98,20 @@ int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Opt
   std::vector<int64_t> mask = in.has("attention_mask") ? in.at("attention_mask").to_i64_vector()
                                                        : std::vector<int64_t>(B * L, 1);
   check(static_cast<int64_t>(mask.size()) == B * L, "{}: attention_mask does not match input_ids", c.tensors_in);
-  // Unpad each row (the mask says which tokens are real), then batch as for text.
+  // Unpad each row (the mask says which tokens are real), then batch as for text; a row's
+  // position in the tensor file keys its random stream.
   std::vector<std::vector<int64_t>> ids(B);
-  std::vector<int64_t> lengths(B);
+  std::vector<uint64_t> streams(B);
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t j = 0; j < L; ++j)
       if (mask[b * L + j]) ids[b].push_back(v[b * L + j]);
-    lengths[b] = static_cast<int64_t>(ids[b].size());
+    streams[b] = static_cast<uint64_t>(b);
   }
-  std::vector<std::vector<decoding::Hypothesis>> per(B);
-  int64_t width = 0;
-  bool scored = false;
-  for (auto& rows : pipelines::length_sorted_batches(lengths, c.batch_size, !g.is_encoder_decoder())) {
-    decoding::Request r;
-    r.B = static_cast<int64_t>(rows.size());
-    for (size_t i : rows) r.L = std::max<int64_t>(r.L, lengths[i]);
-    for (size_t i : rows) {
-      for (int64_t j = 0; j < r.L; ++j) {
-        const bool real = j < lengths[i];
-        r.src.push_back(real ? ids[i][j] : o.pad_token_id);
-        r.mask.push_back(real ? 1 : 0);
-      }
-      r.streams.push_back(i);  // a row's position in the tensor file keys its random stream
-    }
-    auto res = decoding::generate(g, r, o);
-    width = std::max(width, res.width);
-    scored = res.scored;
-    for (size_t k = 0; k < rows.size(); ++k)
-      for (int64_t j = 0; j < o.num_return_sequences; ++j)
-        per[rows[k]].push_back(res.hyps[k * o.num_return_sequences + j]);
-  }
+  const auto res = pipelines::generate_ids(g, ids, streams, o, c.batch_size);
   std::vector<decoding::Hypothesis> all;
-  for (auto& p : per) all.insert(all.end(), p.begin(), p.end());
+  for (auto& p : res.hyps) all.insert(all.end(), p.begin(), p.end());
+  const int64_t width = res.width;
+  const bool scored = res.scored;
   TensorMap out;
   out.add("sequences", decoding::to_sequences(all, width, o.pad_token_id));
   if (scored) {

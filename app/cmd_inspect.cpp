@@ -2,12 +2,12 @@
 // every quant point in named_modules() order with its resolved plan (kernel,
 // dtype, amax, granularity), the count per kind, and an int8 directory's
 // metadata. Loads and prepares the model exactly as encode / forward would.
-#include <iostream>
 
 #include "command.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "model_options.h"
+#include "output.h"
 #include "quant/plan_report.h"
 
 namespace qdq::app {
@@ -15,10 +15,13 @@ namespace {
 
 struct InspectOptions {
   ModelOptions model;
-  std::string format = "text";
+  OutputOptions out;
 };
 
-int run_inspect(const InspectOptions& o) {
+const std::vector<std::string> kFormats = {"text", "json"};
+
+int run_inspect(InspectOptions& o) {
+  prepare_output(o.out, kFormats);
   const auto config = load_config(o.model.model_dir);
   auto model = load_model_for(o.model);
   nlohmann::ordered_json r;
@@ -32,14 +35,18 @@ int run_inspect(const InspectOptions& o) {
   auto plan = quant::plan_report(model->quant_plan());
   r["quant_points"] = std::move(plan["quant_points"]);
   r["counts"] = std::move(plan["counts"]);
-  if (o.format == "json") {
-    std::cout << r.dump(2) << "\n";
-    return 0;
+  std::string text;
+  if (o.out.format == "json") {
+    text = r.dump(2) + "\n";
+  } else {
+    text = "model  " + o.model.model_dir + "\nclass  " + model->arch() + " (" + model->family() + ")\n" +
+           "config " + r["config"].dump() + "\n";
+    if (!md.empty()) text += "int8   " + md.dump() + "\n";
+    text += "\n" + quant::plan_report_text(r);
   }
-  std::cout << "model  " << o.model.model_dir << "\nclass  " << model->arch() << " (" << model->family() << ")\n"
-            << "config " << r["config"].dump() << "\n";
-  if (!md.empty()) std::cout << "int8   " << md.dump() << "\n";
-  std::cout << "\n" << quant::plan_report_text(r);
+  LineWriter w(o.out);
+  w.write(text);
+  w.commit();
   return 0;
 }
 
@@ -48,9 +55,8 @@ const RegisterCommand reg{
      [](CLI::App& sub, CommonOptions&) {
        auto o = std::make_shared<InspectOptions>();
        add_model_options(sub, o->model);
-       sub.add_option("--format", o->format, "text (a table) or json")
-           ->check(CLI::IsMember({"text", "json"}))
-           ->capture_default_str();
+       add_output_options(sub, o->out, kFormats, "Where to write the report: text (a table) or json", "",
+                          ",--format");
        return std::function<int()>([o] { return run_inspect(*o); });
      }}};
 

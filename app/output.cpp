@@ -35,12 +35,12 @@ std::string joined(const std::vector<std::string>& v) {
 }  // namespace
 
 void add_output_options(CLI::App& sub, OutputOptions& o, const std::vector<std::string>& formats,
-                        const std::string& what, const std::string& aliases) {
+                        const std::string& what, const std::string& aliases, const std::string& format_aliases) {
   const bool lines = std::find_if(formats.begin(), formats.end(), [](const std::string& f) {
                       return f == "jsonl" || f == "text" || f == "json";
                     }) != formats.end();
   sub.add_option("-o,--output" + aliases, o.path, what + (lines ? " ('-' or none: stdout)" : ""));
-  sub.add_option("--output-format", o.format,
+  sub.add_option("--output-format" + format_aliases, o.format,
                  fmt::format("{}; default: from the file extension, else {}", joined(formats), formats.front()))
       ->check(CLI::IsMember(formats));
 }

@@ -25,9 +25,11 @@ struct OutputOptions {
 };
 
 // Adds -o/--output and --output-format (restricted to `formats`, the first being the default).
-// `aliases` adds more long names for -o (e.g. "--out" kept for old scripts).
+// `aliases` adds more long names for -o (e.g. "--out" kept for old scripts), `format_aliases`
+// for --output-format (e.g. ",--format").
 void add_output_options(CLI::App& sub, OutputOptions& o, const std::vector<std::string>& formats,
-                        const std::string& what, const std::string& aliases = "");
+                        const std::string& what, const std::string& aliases = "",
+                        const std::string& format_aliases = "");
 
 // Resolves the format and checks the destination; call before any work.
 // Errors: a format the command cannot write, a binary format to stdout, a missing directory.

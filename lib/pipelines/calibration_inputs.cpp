@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "decoding/generate.h"
+#include "pipelines/generate_pipeline.h"
 #include "models/prophetnet/generative.h"
 #include "text/tokenizer.h"
 
@@ -154,15 +155,8 @@ std::vector<CalibrationBatch> seq2seq_batches(models::Generative& g, const std::
       }
     }
     if (!to_generate.empty()) {
-      decoding::Request r;
-      r.B = static_cast<int64_t>(to_generate.size());
-      for (size_t k : to_generate) r.L = std::max<int64_t>(r.L, src[k].size());
-      for (size_t k : to_generate)
-        for (int64_t t = 0; t < r.L; ++t) {
-          const bool in = t < static_cast<int64_t>(src[k].size());
-          r.src.push_back(in ? src[k][t] : src_tok->pad_id());
-          r.mask.push_back(in ? 1 : 0);
-        }
+      // Greedy: the random streams are unused.
+      const auto r = padded_request(src, to_generate, std::vector<uint64_t>(src.size()), src_tok->pad_id());
       auto res = decoding::generate(g, r, go);
       for (size_t k = 0; k < to_generate.size(); ++k) {
         // The generated text plays the target: its eos (the label's last token) is not a decoder input.

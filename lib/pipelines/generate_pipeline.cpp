@@ -17,6 +17,51 @@ uint64_t stream_of(const nlohmann::json& id, size_t index) {
   return h;
 }
 
+decoding::Request padded_request(const std::vector<std::vector<int64_t>>& ids, const std::vector<size_t>& rows,
+                                 const std::vector<uint64_t>& streams, int64_t pad) {
+  decoding::Request r;
+  r.B = static_cast<int64_t>(rows.size());
+  for (size_t i : rows) r.L = std::max<int64_t>(r.L, static_cast<int64_t>(ids[i].size()));
+  for (size_t i : rows) {
+    for (int64_t t = 0; t < r.L; ++t) {
+      const bool in = t < static_cast<int64_t>(ids[i].size());
+      r.src.push_back(in ? ids[i][t] : pad);
+      r.mask.push_back(in ? 1 : 0);
+    }
+    r.streams.push_back(streams[i]);
+  }
+  return r;
+}
+
+void GenerateStats::add(const decoding::Result& r, int64_t rows) {
+  prefill_s += r.prefill_seconds;
+  decode_s += r.decode_seconds;
+  inputs += rows;
+  new_tokens += rows * (r.steps + 1);
+  decode_tokens += rows * r.steps;
+}
+
+GeneratedIds generate_ids(models::Generative& g, const std::vector<std::vector<int64_t>>& ids,
+                          const std::vector<uint64_t>& streams, const decoding::Options& o, int64_t batch_size,
+                          GenerateStats* stats) {
+  check(streams.size() == ids.size(), "generate: {} streams for {} inputs", streams.size(), ids.size());
+  std::vector<int64_t> lengths(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) lengths[i] = static_cast<int64_t>(ids[i].size());
+  GeneratedIds out;
+  out.hyps.resize(ids.size());
+  const int64_t per = o.num_return_sequences;
+  for (const auto& rows : length_sorted_batches(lengths, batch_size, !g.is_encoder_decoder())) {
+    const auto r = padded_request(ids, rows, streams, o.pad_token_id);
+    auto res = decoding::generate(g, r, o);
+    if (stats) stats->add(res, r.B);
+    out.width = std::max(out.width, res.width);
+    out.scored = res.scored;
+    for (size_t k = 0; k < rows.size(); ++k)
+      for (int64_t j = 0; j < per; ++j) out.hyps[rows[k]].push_back(std::move(res.hyps[k * per + j]));
+  }
+  return out;
+}
+
 GeneratePipeline::GeneratePipeline(models::Generative& g, const text::Tokenizer& src, const text::Tokenizer& dec,
                                    GenerateSettings s)
     : g_(g), src_(src), dec_(dec), s_(std::move(s)) {
@@ -51,55 +96,36 @@ std::vector<std::vector<Generated>> GeneratePipeline::run(const std::vector<Gene
     check(!ids[i].empty(), "{}: the text has no tokens (a causal LM needs a prompt)", inputs[i].where);
     lengths[i] = static_cast<int64_t>(ids[i].size());
   }
-  const int64_t per = o.num_return_sequences;
+  std::vector<uint64_t> streams(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) streams[i] = stream_of(inputs[i].id, inputs[i].index);
+  auto res = generate_ids(g_, ids, streams, o, s_.batch_size, &stats_);
   std::vector<std::vector<Generated>> out(inputs.size());
-  for (const auto& rows : length_sorted_batches(lengths, s_.batch_size, causal)) {
-    decoding::Request r;
-    r.B = static_cast<int64_t>(rows.size());
-    for (size_t i : rows) r.L = std::max<int64_t>(r.L, lengths[i]);
-    for (size_t i : rows) {
-      for (int64_t t = 0; t < r.L; ++t) {
-        const bool in = t < lengths[i];
-        r.src.push_back(in ? ids[i][t] : o.pad_token_id);
-        r.mask.push_back(in ? 1 : 0);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (auto& h : res.hyps[i]) {
+      Generated gen;
+      gen.ids = h.tokens;
+      if (res.scored) gen.score = h.score;
+      if (causal) {
+        // The text-generation pipeline: decode everything, drop the decoded prompt's length,
+        // and (return_full_text) put the prompt back as the user wrote it.
+        const std::string all = dec_.decode(h.tokens, true);
+        const size_t plen = dec_.decode(ids[i], true).size();
+        const std::string cont = all.size() >= plen ? all.substr(plen) : std::string();
+        const std::string prompt = cut[i] ? dec_.decode(ids[i], true) : inputs[i].text;
+        gen.text = s_.include_prompt ? prompt + cont : cont;
+      } else {
+        gen.text = dec_.decode(h.tokens, true);
       }
-      r.streams.push_back(stream_of(inputs[i].id, inputs[i].index));
-    }
-    const auto res = decoding::generate(g_, r, o);
-    prefill_s_ += res.prefill_seconds;
-    decode_s_ += res.decode_seconds;
-    inputs_ += r.B;
-    new_tokens_ += r.B * (res.steps + 1);
-    decode_tokens_ += r.B * res.steps;
-    for (size_t k = 0; k < rows.size(); ++k) {
-      const size_t i = rows[k];
-      for (int64_t j = 0; j < per; ++j) {
-        const auto& h = res.hyps[k * per + j];
-        Generated gen;
-        gen.ids = h.tokens;
-        if (res.scored) gen.score = h.score;
-        if (causal) {
-          // The text-generation pipeline: decode everything, drop the decoded prompt's length,
-          // and (return_full_text) put the prompt back as the user wrote it.
-          const std::string all = dec_.decode(h.tokens, true);
-          const size_t plen = dec_.decode(ids[i], true).size();
-          const std::string cont = all.size() >= plen ? all.substr(plen) : std::string();
-          const std::string prompt = cut[i] ? dec_.decode(ids[i], true) : inputs[i].text;
-          gen.text = s_.include_prompt ? prompt + cont : cont;
-        } else {
-          gen.text = dec_.decode(h.tokens, true);
-        }
-        out[i].push_back(std::move(gen));
-      }
+      out[i].push_back(std::move(gen));
     }
   }
   return out;
 }
-
 void GeneratePipeline::log_stats() const {
   spdlog::info("generate: {} inputs, prompt/encode + first token {:.3f} s, {} new tokens, decode {:.3f} s, "
                "{:.2f} new tokens/s (after the first)",
-               inputs_, prefill_s_, new_tokens_, decode_s_, decode_s_ > 0 ? decode_tokens_ / decode_s_ : 0.0);
+               stats_.inputs, stats_.prefill_s, stats_.new_tokens, stats_.decode_s,
+               stats_.decode_s > 0 ? stats_.decode_tokens / stats_.decode_s : 0.0);
 }
 
 }  // namespace qdq::pipelines

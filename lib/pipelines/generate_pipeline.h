@@ -39,6 +39,29 @@ struct Generated {
 // The random stream of one input: a hash of the id's JSON text, or the position.
 uint64_t stream_of(const nlohmann::json& id, size_t index);
 
+// A generate request over the inputs `rows` of `ids` (unpadded token ids), right-padded to the
+// longest with `pad` (mask 1 = token), input rows[k] sampling from stream streams[rows[k]].
+decoding::Request padded_request(const std::vector<std::vector<int64_t>>& ids, const std::vector<size_t>& rows,
+                                 const std::vector<uint64_t>& streams, int64_t pad);
+
+// Wall time and token counts over generate calls (scripts/bench_generate.sh reads the log line).
+struct GenerateStats {
+  double prefill_s = 0, decode_s = 0;
+  int64_t inputs = 0, new_tokens = 0, decode_tokens = 0;
+  void add(const decoding::Result& r, int64_t rows);
+};
+
+// Generation over token ids, the one batching loop every caller shares: length-sorted batches
+// (a causal LM batch holds prompts of one length), results back in input order.
+struct GeneratedIds {
+  std::vector<std::vector<decoding::Hypothesis>> hyps;  // per input: num_return_sequences
+  int64_t width = 0;                                    // HF's padded `sequences` width over all batches
+  bool scored = false;                                  // beam search: hypotheses carry scores
+};
+GeneratedIds generate_ids(models::Generative& g, const std::vector<std::vector<int64_t>>& ids,
+                          const std::vector<uint64_t>& streams, const decoding::Options& o, int64_t batch_size,
+                          GenerateStats* stats = nullptr);
+
 class GeneratePipeline {
  public:
   // src: tokenizes inputs; dec: decodes outputs (EncoderDecoderModel may have two).
@@ -56,8 +79,7 @@ class GeneratePipeline {
   const text::Tokenizer& dec_;
   GenerateSettings s_;
   int64_t truncated_ = 0;
-  double prefill_s_ = 0, decode_s_ = 0;
-  int64_t inputs_ = 0, new_tokens_ = 0, decode_tokens_ = 0;
+  GenerateStats stats_;
 };
 
 }  // namespace qdq::pipelines

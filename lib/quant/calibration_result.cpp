@@ -12,16 +12,11 @@ namespace qdq::quant {
 
 namespace {
 
-const std::string kWeightSuffix = "._weight_quantizer", kInputSuffix = "._input_quantizer";
-
-bool is_weight_quantizer(const TensorQuantizer& q) {
-  return ends_with(q.name(), kWeightSuffix) || q.desc().axis.has_value();
-}
-
-// "<m>._input_quantizer" of weight quantizer "<m>._weight_quantizer" (empty for other names).
-std::string input_of(const std::string& weight_quantizer) {
-  if (!ends_with(weight_quantizer, kWeightSuffix)) return {};
-  return weight_quantizer.substr(0, weight_quantizer.size() - kWeightSuffix.size()) + kInputSuffix;
+// The registry's Linear whose weight quantizer is q (nullptr for other quantizers).
+const LinearParams* linear_of(const QuantPlan& plan, const TensorQuantizer* q) {
+  for (const auto& l : plan.linears())
+    if (l->weight_quantizer == q) return l.get();
+  return nullptr;
 }
 
 // pytorch_quantization's MaxCalibrator over the weights of the registry's
@@ -48,7 +43,7 @@ CalibrationResult calibration_result(QuantPlan& plan, const std::string& method,
   std::vector<std::string> folded;
   for (auto& q : plan.all()) {
     check(q->calibrator() != nullptr, "quantizer {} has no calibrator", q->name());
-    const bool weight = is_weight_quantizer(*q);
+    const bool weight = plan.is_weight_quantizer(q.get());
     auto a = q->calibrator()->compute_amax(weight ? "max" : method);
     if (a) r.table[q->name()] = std::move(*a);
     else if (!weight) r.no_data.push_back(q->name());
@@ -58,9 +53,10 @@ CalibrationResult calibration_result(QuantPlan& plan, const std::string& method,
         "--strict they stay in float): {}",
         r.no_data.size(), list_some(r.no_data));
   for (auto& q : plan.all()) {
-    if (r.table.count(q->name()) || !is_weight_quantizer(*q)) continue;
-    const std::string in = input_of(q->name());
-    if (!in.empty() && std::find(r.no_data.begin(), r.no_data.end(), in) != r.no_data.end())
+    const LinearParams* l = linear_of(plan, q.get());
+    if (r.table.count(q->name()) || !l) continue;
+    const std::string& in = l->input->name();
+    if (std::find(r.no_data.begin(), r.no_data.end(), in) != r.no_data.end())
       r.no_data.push_back(q->name());  // its module never ran
     else
       folded.push_back(q->name());

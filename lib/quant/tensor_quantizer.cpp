@@ -94,6 +94,12 @@ const TensorQuantizer* QuantPlan::find(const std::string& name) const {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
+bool QuantPlan::is_weight_quantizer(const TensorQuantizer* q) const {
+  for (auto& l : linears_)
+    if (l->weight_quantizer == q) return true;
+  return false;
+}
+
 void QuantPlan::set_mode(QuantMode m) {
   for (auto& q : all_) q->set_mode(m);
 }

@@ -130,6 +130,8 @@ class QuantPlan {
   // (QDQBERT's descriptors; per output channel) with the Linear's parameters.
   LinearParams& add_linear(const std::string& module, const std::string& weight_key, Tensor weight, Tensor bias);
   const std::vector<std::unique_ptr<LinearParams>>& linears() const { return linears_; }
+  // True for a Linear's weight quantizer (calibrated by per-channel max, whatever the input method).
+  bool is_weight_quantizer(const TensorQuantizer* q) const;
   TensorQuantizer* find(const std::string& name);
   const TensorQuantizer* find(const std::string& name) const;
   const std::vector<std::unique_ptr<TensorQuantizer>>& all() const { return all_; }

@@ -61,4 +61,22 @@ grep -A1 "^left float" "$TMP/s.txt" | tail -1 | grep -q "^$BAD "
 "$QDQRT" -q compare -m "$M" --amax "$M/amax_max.json" --format jsonl "a first sentence" "and a second, longer one" \
   >"$TMP/t.jsonl"
 python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert {x['name'] for x in r if x['kind']=='output'} == {'last_hidden_state','start_logits','end_logits'}, r" "$TMP/t.jsonl"
+# The report goes through the shared output rule: -o FILE (atomic) holds what stdout would.
+"$QDQRT" -q compare -m "$M" --amax "$M/amax_max.json" --output-format jsonl "a first sentence" \
+  "and a second, longer one" -o "$TMP/t2.jsonl"
+cmp "$TMP/t.jsonl" "$TMP/t2.jsonl"
+# An encoder-decoder from texts, as calibrate reads them: a JSONL source with its target (teacher
+# forcing) and one without (its decoder input is the fp32 greedy output). Both reach the decoder.
+P="$FIX/prophetnet-quant"
+printf '%s\n' '{"text": "the cat sat on the mat", "target": "a cat sat"}' '{"text": "it rained all day"}' \
+  >"$TMP/src.jsonl"
+"$QDQRT" -q compare -m "$P" --amax "$P/amax_max.json" -i "$TMP/src.jsonl" -o "$TMP/p.jsonl"
+python3 - "$TMP/p.jsonl" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+outs = {x["name"]: x for x in r if x["kind"] == "output"}
+assert "logits" in outs and outs["logits"]["values"] > 0 and outs["logits"]["max_abs"] > 0, outs
+pts = {x["name"] for x in r if x["kind"] == "quant_point"}
+assert any(n.startswith("prophetnet.decoder.") for n in pts) and any(n.startswith("prophetnet.encoder.") for n in pts), pts
+PY
 echo ok

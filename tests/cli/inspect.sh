@@ -67,4 +67,9 @@ check "$TMP/p.json" "$P/amax_max.json" int8 ""
 grep -q "^bert.encoder.layer.0.attention.self.matmul_q_input_quantizer .* int8 " "$TMP/i8.txt"
 grep -q "why: Hugging Face applies the residual-add quantizers as fake quant" "$TMP/i8.txt"
 grep -q "^counts: fake quant 8 int8 32" "$TMP/i8.txt"
+# -o FILE (the shared output rule): the same bytes as stdout; the format follows the extension.
+"$QDQRT" -q inspect -m "$M" --precision int8 --amax "$M/amax_max.json" -o "$TMP/i8b.txt"
+cmp "$TMP/i8.txt" "$TMP/i8b.txt"
+"$QDQRT" -q inspect -m "$M" --precision int8 --amax "$M/amax_max.json" -o "$TMP/i8b.json"
+cmp "$TMP/i8.json" "$TMP/i8b.json"
 echo ok

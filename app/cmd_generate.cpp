@@ -15,7 +15,7 @@
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "model_options.h"
-#include "models/prophetnet/generative.h"
+#include "models/prophetnet/gen_state.h"
 #include "output.h"
 #include "pipelines/generate_pipeline.h"
 #include "progress.h"
@@ -156,8 +156,9 @@ int run_generate(GenerateCli& c, const CLI::App& sub) {
   auto* g = dynamic_cast<models::Generative*>(model.get());
   check(g != nullptr, "{}: {} does not generate (ProphetNet and EncoderDecoderModel do)", c.model.model_dir,
         model->arch());
-  g->set_ngram_relpos(c.ngram_relpos == "original" ? models::prophetnet::RelPosMode::Original
-                                                   : models::prophetnet::RelPosMode::HuggingFace);
+  if (auto* rp = dynamic_cast<models::prophetnet::NgramRelPosOption*>(model.get()))
+    rp->set_ngram_relpos(c.ngram_relpos == "original" ? models::prophetnet::RelPosMode::Original
+                                                      : models::prophetnet::RelPosMode::HuggingFace);
   auto o = options_of(c, *g);
   warn_unused(sub, o, g->is_encoder_decoder());
   if (!c.tensors_in.empty()) return run_tensors(c, *g, o);

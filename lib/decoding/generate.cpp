@@ -163,7 +163,7 @@ Result generate(models::Generative& m, const Request& r, const Options& o, const
     while (true) {
       auto reorder = bs.advance(logits, seqs);
       if (bs.finished()) break;
-      m.reorder(*st, reorder);
+      st->reorder(reorder);
       std::vector<int64_t> last;
       for (auto& q : seqs) last.push_back(q.back());
       logits = m.step(*st, last);

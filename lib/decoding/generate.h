@@ -7,7 +7,7 @@
 
 #include "core/tensor.h"
 #include "decoding/options.h"
-#include "models/prophetnet/generative.h"
+#include "models/generative.h"
 
 namespace qdq::decoding {
 

@@ -5,8 +5,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "decoding/generate.h"
+#include "models/generative.h"
 #include "pipelines/generate_pipeline.h"
-#include "models/prophetnet/generative.h"
 #include "text/tokenizer.h"
 
 namespace qdq::pipelines {

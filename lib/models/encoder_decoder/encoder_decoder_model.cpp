@@ -109,22 +109,22 @@ TensorMap EncoderDecoderModel::forward(const TensorMap& in) {
   return out;
 }
 
-std::unique_ptr<GenState> EncoderDecoderModel::start(const std::vector<int64_t>& src, int64_t B, int64_t L,
+std::unique_ptr<DecoderState> EncoderDecoderModel::start(const std::vector<int64_t>& src, int64_t B, int64_t L,
                                                      const std::vector<int64_t>& src_mask, int64_t expand,
                                                      int64_t capacity) {
   Tensor enc = prophetnet::repeat_rows(encode(src, B, L, src_mask, Tensor(), nullptr), expand);
-  auto st = std::make_unique<GenState>();
+  auto st = std::make_unique<prophetnet::GenState>();
   st->rows = B * expand;
   st->cache = lm_.decoder().new_cache(st->rows, capacity, enc, prophetnet::repeat_rows(src_mask, B, expand));
   return st;
 }
 
-Tensor EncoderDecoderModel::prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len) {
+Tensor EncoderDecoderModel::prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) {
   check(len == 1, "EncoderDecoderModel generate: the decoder starts from one token, got {}", len);
-  return lm_.step(st, seqs);
+  return lm_.step(state_as<prophetnet::GenState>(st), seqs);
 }
 
-Tensor EncoderDecoderModel::step(GenState& st, const std::vector<int64_t>& tokens) { return lm_.step(st, tokens); }
+Tensor EncoderDecoderModel::step(DecoderState& st, const std::vector<int64_t>& tokens) { return lm_.step(state_as<prophetnet::GenState>(st), tokens); }
 
 }  // namespace qdq::models::encoder_decoder
 

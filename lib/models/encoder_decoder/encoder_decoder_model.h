@@ -10,12 +10,12 @@
 #include "layers/quant_linear.h"
 #include "models/bert/bert_model.h"
 #include "models/model.h"
-#include "models/prophetnet/generative.h"
+#include "models/prophetnet/gen_state.h"
 #include "models/prophetnet/lm_decoder.h"
 
 namespace qdq::models::encoder_decoder {
 
-class EncoderDecoderModel : public Model, public Generative {
+class EncoderDecoderModel : public Model, public Generative, public prophetnet::NgramRelPosOption {
  public:
   explicit EncoderDecoderModel(const Checkpoint& ckpt);
   std::string arch() const override { return "EncoderDecoderModel"; }
@@ -29,10 +29,10 @@ class EncoderDecoderModel : public Model, public Generative {
     return dec_cfg_.max_position_embeddings - dec_cfg_.pad_token_id - 2;
   }
   const nlohmann::json& generation_defaults() const override { return gen_; }
-  std::unique_ptr<GenState> start(const std::vector<int64_t>& src, int64_t B, int64_t L,
+  std::unique_ptr<DecoderState> start(const std::vector<int64_t>& src, int64_t B, int64_t L,
                                   const std::vector<int64_t>& src_mask, int64_t expand, int64_t capacity) override;
-  Tensor prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len) override;
-  Tensor step(GenState& st, const std::vector<int64_t>& tokens) override;
+  Tensor prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) override;
+  Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override;
   void set_ngram_relpos(prophetnet::RelPosMode m) override { mode_ = m; }
 
  private:

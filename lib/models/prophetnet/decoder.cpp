@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernels/ops.h"
+#include "models/generative.h"
 #include "models/prophetnet/tensor_util.h"
 
 namespace qdq::models::prophetnet {
@@ -10,20 +11,20 @@ namespace qdq::models::prophetnet {
 void DecoderCache::reorder(const std::vector<int64_t>& idx) {
   check(static_cast<int64_t>(idx.size()) == batch, "decoder cache: reorder of {} rows for batch {}", idx.size(),
         batch);
-  for (auto& kv : self) {
-    for (Tensor* t : {&kv.k, &kv.v}) {
-      const int64_t row = t->numel() / batch;
-      Tensor n(DType::F32, t->shape());
-      for (int64_t i = 0; i < batch; ++i)
-        std::memcpy(n.data<float>() + i * row, t->data<float>() + idx[i] * row, sizeof(float) * row);
-      *t = n;
+  // [B, heads, capacity, d]: only the first `length` positions of each head hold keys/values.
+  spare.resize(self.size());
+  for (size_t l = 0; l < self.size(); ++l) {
+    for (auto [t, s] : {std::pair{&self[l].k, &spare[l].k}, std::pair{&self[l].v, &spare[l].v}}) {
+      const int64_t heads = t->dim(1), d = t->dim(3);
+      reorder_rows(*t, *s, idx, heads, capacity * d, length * d);
     }
   }
   if (!self_key_add.empty()) {
-    std::vector<float> n(self_key_add.size());
+    spare_key_add.resize(self_key_add.size());
     for (int64_t i = 0; i < batch; ++i)
-      std::memcpy(n.data() + i * capacity, self_key_add.data() + idx[i] * capacity, sizeof(float) * capacity);
-    self_key_add = std::move(n);
+      std::memcpy(spare_key_add.data() + i * capacity, self_key_add.data() + idx[i] * capacity,
+                  sizeof(float) * capacity);
+    std::swap(self_key_add, spare_key_add);
   }
 }
 

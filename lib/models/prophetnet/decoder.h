@@ -26,6 +26,9 @@ struct DecoderCache {
   // cross-attention state is left alone: callers reorder only among rows that
   // share an encoder input (beams of one source).
   void reorder(const std::vector<int64_t>& idx);
+  // Second buffers for reorder (allocated on the first reorder, then swapped with the live ones).
+  std::vector<SelfKV> spare;
+  std::vector<float> spare_key_add;
 };
 
 class Decoder {

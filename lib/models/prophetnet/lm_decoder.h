@@ -5,7 +5,7 @@
 #include <string>
 
 #include "models/prophetnet/decoder.h"
-#include "models/prophetnet/generative.h"
+#include "models/prophetnet/gen_state.h"
 
 namespace qdq::models::prophetnet {
 

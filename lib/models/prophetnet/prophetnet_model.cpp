@@ -95,7 +95,7 @@ TensorMap ForConditionalGeneration::forward(const TensorMap& in) {
   return out;
 }
 
-std::unique_ptr<GenState> ForConditionalGeneration::start(const std::vector<int64_t>& src, int64_t B, int64_t L,
+std::unique_ptr<DecoderState> ForConditionalGeneration::start(const std::vector<int64_t>& src, int64_t B, int64_t L,
                                                           const std::vector<int64_t>& src_mask, int64_t expand,
                                                           int64_t capacity) {
   Tensor enc = repeat_rows(enc_->forward(src, B, L, src_mask), expand);
@@ -105,13 +105,13 @@ std::unique_ptr<GenState> ForConditionalGeneration::start(const std::vector<int6
   return st;
 }
 
-Tensor ForConditionalGeneration::prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len) {
+Tensor ForConditionalGeneration::prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) {
   check(len == 1, "ProphetNet generate: the decoder starts from one token, got {}", len);
-  return lm_.step(st, seqs);
+  return lm_.step(state_as<GenState>(st), seqs);
 }
 
-Tensor ForConditionalGeneration::step(GenState& st, const std::vector<int64_t>& tokens) {
-  return lm_.step(st, tokens);
+Tensor ForConditionalGeneration::step(DecoderState& st, const std::vector<int64_t>& tokens) {
+  return lm_.step(state_as<GenState>(st), tokens);
 }
 
 // ---- ForCausalLM ----
@@ -143,7 +143,7 @@ TensorMap ForCausalLM::forward(const TensorMap& in) {
   return out;
 }
 
-std::unique_ptr<GenState> ForCausalLM::start(const std::vector<int64_t>&, int64_t B, int64_t,
+std::unique_ptr<DecoderState> ForCausalLM::start(const std::vector<int64_t>&, int64_t B, int64_t,
                                              const std::vector<int64_t>&, int64_t expand, int64_t capacity) {
   auto st = std::make_unique<GenState>();
   st->rows = B * expand;
@@ -151,8 +151,8 @@ std::unique_ptr<GenState> ForCausalLM::start(const std::vector<int64_t>&, int64_
   return st;
 }
 
-Tensor ForCausalLM::prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len) {
-  return lm_.prefill(st, seqs, len, Tensor(), {}, mode_);
+Tensor ForCausalLM::prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) {
+  return lm_.prefill(state_as<GenState>(st), seqs, len, Tensor(), {}, mode_);
 }
 
 }  // namespace qdq::models::prophetnet

@@ -5,12 +5,12 @@
 
 #include "models/model.h"
 #include "models/prophetnet/encoder.h"
-#include "models/prophetnet/generative.h"
+#include "models/prophetnet/gen_state.h"
 #include "models/prophetnet/lm_decoder.h"
 
 namespace qdq::models::prophetnet {
 
-class ForConditionalGeneration : public Model, public Generative {
+class ForConditionalGeneration : public Model, public Generative, public NgramRelPosOption {
  public:
   explicit ForConditionalGeneration(const Checkpoint& ckpt);
   std::string arch() const override { return "ProphetNetForConditionalGeneration"; }
@@ -22,10 +22,10 @@ class ForConditionalGeneration : public Model, public Generative {
   int64_t vocab_size() const override { return c_.vocab_size; }
   int64_t max_decoder_tokens() const override { return c_.max_position_embeddings - c_.pad_token_id - 2; }
   const nlohmann::json& generation_defaults() const override { return gen_; }
-  std::unique_ptr<GenState> start(const std::vector<int64_t>& src, int64_t B, int64_t L,
+  std::unique_ptr<DecoderState> start(const std::vector<int64_t>& src, int64_t B, int64_t L,
                                   const std::vector<int64_t>& src_mask, int64_t expand, int64_t capacity) override;
-  Tensor prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len) override;
-  Tensor step(GenState& st, const std::vector<int64_t>& tokens) override;
+  Tensor prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) override;
+  Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override;
   void set_ngram_relpos(RelPosMode m) override { mode_ = m; }
 
  private:
@@ -36,7 +36,7 @@ class ForConditionalGeneration : public Model, public Generative {
   RelPosMode mode_ = RelPosMode::HuggingFace;
 };
 
-class ForCausalLM : public Model, public Generative {
+class ForCausalLM : public Model, public Generative, public NgramRelPosOption {
  public:
   explicit ForCausalLM(const Checkpoint& ckpt);
   std::string arch() const override { return "ProphetNetForCausalLM"; }
@@ -48,10 +48,12 @@ class ForCausalLM : public Model, public Generative {
   int64_t vocab_size() const override { return c_.vocab_size; }
   int64_t max_decoder_tokens() const override { return c_.max_position_embeddings - c_.pad_token_id - 2; }
   const nlohmann::json& generation_defaults() const override { return gen_; }
-  std::unique_ptr<GenState> start(const std::vector<int64_t>& src, int64_t B, int64_t L,
+  std::unique_ptr<DecoderState> start(const std::vector<int64_t>& src, int64_t B, int64_t L,
                                   const std::vector<int64_t>& src_mask, int64_t expand, int64_t capacity) override;
-  Tensor prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len) override;
-  Tensor step(GenState& st, const std::vector<int64_t>& tokens) override { return lm_.step(st, tokens); }
+  Tensor prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) override;
+  Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override {
+    return lm_.step(state_as<GenState>(st), tokens);
+  }
   void set_ngram_relpos(RelPosMode m) override { mode_ = m; }
 
  private:

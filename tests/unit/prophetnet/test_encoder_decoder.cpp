@@ -5,7 +5,7 @@
 #include "fixture_util.h"
 #include "decoding/generate.h"
 #include "models/model.h"
-#include "models/prophetnet/generative.h"
+#include "models/prophetnet/gen_state.h"
 
 using namespace qdq;
 
@@ -104,7 +104,7 @@ TEST_CASE("n-gram relative positions: transformers' full forward vs cached steps
   CHECK(hf == ref.at("greedy_no_cache.sequences").to_i64_vector());
   CHECK(hf != ref.at("greedy.sequences").to_i64_vector());
   // Original semantics: a full forward per step gives what the cached steps give.
-  g.set_ngram_relpos(models::prophetnet::RelPosMode::Original);
+  dynamic_cast<models::prophetnet::NgramRelPosOption&>(*m).set_ngram_relpos(models::prophetnet::RelPosMode::Original);
   auto orig = greedy_full_forward(*m, in, 20);
   CHECK(orig == ref.at("greedy.sequences").to_i64_vector());
   decoding::Request r;
@@ -130,7 +130,7 @@ TEST_CASE("cached steps equal the full forward under original semantics; modes a
   TensorMap one;
   one.add("input_ids", Tensor::from_vector(std::vector<int64_t>{row[0]}, {1, 1}));
   Tensor a = m->forward(one).at("logits");
-  g.set_ngram_relpos(models::prophetnet::RelPosMode::Original);
+  dynamic_cast<models::prophetnet::NgramRelPosOption&>(*m).set_ngram_relpos(models::prophetnet::RelPosMode::Original);
   Tensor b = m->forward(one).at("logits");
   pnt::check_close(a, b, 0, 0, "T=1 HuggingFace vs Original");
   // Original full forward over T tokens vs prefill(1) + cached steps (main stream + stream 0 only).

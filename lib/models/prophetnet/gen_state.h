@@ -1,0 +1,21 @@
+#pragma once
+// ProphetNet's side of models::Generative: its decoder state (the KV cache)
+// and the one ProphetNet-only generation setting, the n-gram relative-position
+// semantics, which callers reach by dynamic_cast to NgramRelPosOption.
+#include "models/generative.h"
+#include "models/prophetnet/decoder.h"
+
+namespace qdq::models::prophetnet {
+
+struct GenState : DecoderState {
+  DecoderCache cache;
+  void reorder(const std::vector<int64_t>& idx) override { cache.reorder(idx); }
+};
+
+class NgramRelPosOption {
+ public:
+  virtual ~NgramRelPosOption() = default;
+  virtual void set_ngram_relpos(RelPosMode m) = 0;
+};
+
+}  // namespace qdq::models::prophetnet

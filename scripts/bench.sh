@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Encode throughput of a random bert-base (12 x 768, ffn 3072, vocab 30522) at
-# 1 x 128 and 8 x 128 tokens, fp32 and int8, next to the oneDNN GEMM peak
+# 1 x 128 and 8 x 128 tokens, fp32, bf16 (where the CPU has it) and int8, next to the oneDNN GEMM peak
 # measured in the same run (bench_gemm). About 2-3 minutes on 2 cores.
 # Also: model size on disk (fp32 vs `qdqrt quantize` output) and peak RSS of
 # each encode run (/usr/bin/time -v). Then ONNX Runtime on the same model exported
@@ -90,7 +90,10 @@ run() {  # precision batch texts
 echo "qdqrt bench: random bert-base, 128 tokens, threads ${THREADS:-default}"
 printf "%-10s %-6s %14s %18s %14s\n" precision batch "sequences/s" "effective GFLOP/s" "peak RSS MB"
 declare -A RES
-for p in fp32 int8; do
+PRECISIONS=(fp32 int8)
+# bf16 where the CPU runs it natively (qdqrt refuses it elsewhere).
+"$BIN" -q encode -m "$M" --precision bf16 "x" -o /dev/null 2>/dev/null && PRECISIONS=(fp32 bf16 int8)
+for p in "${PRECISIONS[@]}"; do
   for b in 1 8; do
     texts=$B/texts8.txt
     [ "$b" = 8 ] && texts=$B/texts32.txt
@@ -100,6 +103,8 @@ for p in fp32 int8; do
   done
 done
 python3 -c "print(f'int8 / fp32 speed-up: batch 1 {${RES[int81]}/${RES[fp321]}:.2f}x, batch 8 {${RES[int88]}/${RES[fp328]}:.2f}x')"
+[ -n "${RES[bf161]:-}" ] &&
+  python3 -c "print(f'bf16 / fp32 speed-up: batch 1 {${RES[bf161]}/${RES[fp321]}:.2f}x, batch 8 {${RES[bf168]}/${RES[fp328]}:.2f}x')"
 # The strongest CPU peer on the user's own path: ONNX Runtime (npm onnxruntime-node, CPU execution provider,
 # all graph optimizations, which fuse the Q/DQ pairs into its int8 kernels) running the same model exported by
 # `qdqrt export`, fp32 and QDQ (the amax table above), same batch shapes and thread count.

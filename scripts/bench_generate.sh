@@ -2,7 +2,7 @@
 # New tokens/s of `qdqrt generate` on a random prophetnet-large-sized model
 # (hidden 1024, 12+12 layers, 16 heads, ffn 4096, vocab 30522): 64 new tokens
 # after a 32-token prompt (causal LM) or a 256-token source (encoder-decoder),
-# greedy and beam 4, batch 1 and 8, fp32 and int8 (max calibration on the
+# greedy and beam 4, batch 1 and 8, fp32, int8 and bf16 greedy (max calibration on the
 # calib_* batches of inputs.safetensors). Figures come from generate's own
 # info line: decode tokens/s counts the steps after the first token (inputs x
 # steps / their wall time); "first" is encoder + prompt pass + first token.
@@ -27,6 +27,7 @@ amax() {  # arch -> amax table (calibrated once)
 run() {  # arch group beams precision -> "first_s tok_per_s"
   local extra=() line
   [ "$4" = int8 ] && extra=(--precision int8 --amax "$(amax "$1")")
+  [ "$4" = bf16 ] && extra=(--precision bf16)
   line=$("$BIN" generate -m "$DIR" --arch "$1" --tensors-in "$DIR/inputs.safetensors:$2" \
     --tensors-out /tmp/qdqrt_bench_out.safetensors --num-beams "$3" --max-new-tokens 64 --min-new-tokens 64 \
     --batch-size 8 "${extra[@]}" 2>&1 >/dev/null | grep "generate: .* new tokens/s")
@@ -58,6 +59,11 @@ DEFAULT="$CL:b1_prompt32:1:fp32 $CL:b1_prompt32:4:fp32 $CL:b8_prompt32:1:fp32
 $CG:b1_src256:1:fp32 $CG:b1_src256:4:fp32 $CG:b8_src256:1:fp32
 $CL:b1_prompt32:1:int8 $CL:b1_prompt32:4:int8 $CL:b8_prompt32:1:int8
 $CG:b1_src256:1:int8 $CG:b1_src256:4:int8 $CG:b8_src256:1:int8"
+# bf16 where the CPU runs it natively (qdqrt refuses it elsewhere).
+if "$BIN" -q generate -m "$DIR" --arch $CL --precision bf16 --tensors-in "$DIR/inputs.safetensors:b1_prompt32" \
+  --tensors-out /tmp/qdqrt_bench_out.safetensors --max-new-tokens 1 2>/dev/null; then
+  DEFAULT="$DEFAULT $CL:b1_prompt32:1:bf16 $CG:b1_src256:1:bf16 $CG:b8_src256:1:bf16"
+fi
 CONFIGS=${*:-$DEFAULT}
 # QUICK: the causal LM, greedy and beam 4, fp32 beside int8 (its cross-attention quantizers see no
 # calibration data and stay in float; every other quant point runs int8).

@@ -1,8 +1,12 @@
-// fp32 Linear on oneDNN matmul. The weight is reordered once into the layout
-// the matmul prefers for a representative row count; primitives for every
-// other row count are created against that same layout, so one copy serves
-// all M (decoding steps, batches of any length).
+// Float Linear on oneDNN matmul, fp32 or bf16. The weight is reordered once
+// into the layout the matmul prefers for a representative row count;
+// primitives for every other row count are created against that same layout,
+// so one copy serves all M (decoding steps, batches of any length). bf16: the
+// f32 input is converted by a cached oneDNN reorder (round to nearest even)
+// into a scratch buffer, then the bf16 x bf16 -> f32 matmul runs.
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <vector>
 
 #include "kernels/engine.h"
 #include "kernels/ops.h"
@@ -18,8 +22,28 @@ namespace {
 constexpr int64_t kRepresentativeM = 128;
 }  // namespace
 
+bool cpu_has_bf16() {
+  const auto isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
+std::string cpu_isa_name() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
 struct Linear::Impl {
   int64_t K = 0, N = 0;
+  dt act_dt = dt::f32;  // the matmul's src type: f32, or bf16 (converted per call)
   memory::desc wdesc;
   memory weights;
   Tensor bias;  // [1, N] f32, shares the caller's storage
@@ -29,7 +53,7 @@ struct Linear::Impl {
   detail::ShapeCache<detail::Prim> cache;
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& wd, Activation act) const {
-    memory::desc src({M, K}, dt::f32, tag::ab), dst({M, N}, dt::f32, tag::ab);
+    memory::desc src({M, K}, act_dt, tag::ab), dst({M, N}, dt::f32, tag::ab);
     dnnl::primitive_attr attr;
     attr.set_post_ops(detail::post_ops_of(act));
     if (bias.defined()) {
@@ -46,7 +70,7 @@ struct Linear::Impl {
     try {
       pd = make_pd(M, wdesc, act);
     } catch (const dnnl::error&) {
-      pd = make_pd(M, memory::desc({K, N}, dt::f32, tag::any), act);
+      pd = make_pd(M, memory::desc({K, N}, act_dt, tag::any), act);
       w = memory(pd.weights_desc(), eng);
       dnnl::reorder(weights, w).execute(detail::stream(), weights, w);
       detail::stream().wait();
@@ -60,9 +84,29 @@ struct Linear::Impl {
       p.args[DNNL_ARG_BIAS] = memory(pd.bias_desc(), eng, const_cast<float*>(bias.data<float>()));
     return p;
   }
+
+  // bf16: x (f32 [M, K]) rounded into `scratch`, which the matmul then reads.
+  detail::ShapeCache<detail::Prim> to_bf16;
+  std::vector<uint16_t> scratch;
+  const void* convert(const Tensor& x, int64_t M) {
+    scratch.resize(static_cast<size_t>(M * K));
+    auto& p = to_bf16.get({M}, [&] {
+      auto& eng = detail::engine();
+      memory::desc f({M, K}, dt::f32, tag::ab), b({M, K}, dt::bf16, tag::ab);
+      detail::Prim r{dnnl::reorder(memory(f, eng, nullptr), memory(b, eng, nullptr)), {}};
+      r.args[DNNL_ARG_FROM] = memory(f, eng, nullptr);
+      r.args[DNNL_ARG_TO] = memory(b, eng, nullptr);
+      return r;
+    });
+    p.set(DNNL_ARG_FROM, x.raw());
+    p.set(DNNL_ARG_TO, scratch.data());
+    p.run();
+    return scratch.data();
+  }
 };
 
-Linear::Linear(const Tensor& weight, const Tensor& bias) : impl_(std::make_unique<Impl>()) {
+Linear::Linear(const Tensor& weight, const Tensor& bias, FloatMath math)
+    : impl_(std::make_unique<Impl>()), math_(math) {
   detail::require_f32(weight, "Linear weight");
   check(weight.ndim() == 2, "Linear: weight must be 2-D, got {}", shape_str(weight.shape()));
   out_ = weight.dim(0);
@@ -70,12 +114,17 @@ Linear::Linear(const Tensor& weight, const Tensor& bias) : impl_(std::make_uniqu
   auto& im = *impl_;
   im.K = in_;
   im.N = out_;
+  if (math == FloatMath::Bf16) {
+    check(cpu_has_bf16(), "bf16 needs a CPU with AVX-512 BF16 or AMX; this one runs {} (use fp32 or int8)",
+          cpu_isa_name());
+    im.act_dt = dt::bf16;
+  }
   if (bias.defined()) {
     detail::require_f32(bias, "Linear bias");
     check(bias.numel() == out_, "Linear: bias has {} values for {} outputs", bias.numel(), out_);
     im.bias = bias.reshape({1, out_});
   }
-  auto pd = im.make_pd(kRepresentativeM, memory::desc({in_, out_}, dt::f32, tag::any), Activation::None);
+  auto pd = im.make_pd(kRepresentativeM, memory::desc({in_, out_}, im.act_dt, tag::any), Activation::None);
   im.wdesc = pd.weights_desc();
   // torch stores W as [N, K]; as the matmul's [K, N] operand that is layout "ba".
   memory::desc user_md({in_, out_}, dt::f32, tag::ba);
@@ -102,7 +151,7 @@ Tensor Linear::forward(const Tensor& x, Activation act) const {
   auto& im = *impl_;
   std::lock_guard<std::mutex> lock(im.cache.mu);
   auto& p = im.cache.get({M, static_cast<int64_t>(act)}, [&] { return im.make(M, act); });
-  p.set(DNNL_ARG_SRC, x.raw());
+  p.set(DNNL_ARG_SRC, im.act_dt == dt::bf16 ? im.convert(x, M) : x.raw());
   p.set(DNNL_ARG_DST, y.raw());
   p.run();
   return y;

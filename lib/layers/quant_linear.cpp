@@ -56,7 +56,10 @@ void QuantLinear::prepare() {
                       wd.narrow_range);
     kernel_ = kernels::Linear(w, bias);
   } else {
-    kernel_ = kernels::Linear(float_weight(), bias);
+    // Calibration keeps fp32: the statistics must not depend on --precision.
+    const bool bf16 = p_->float_math == quant::FloatMath::Bf16 && in_mode_ == QuantMode::Disabled &&
+                      w_mode_ == QuantMode::Disabled;
+    kernel_ = kernels::Linear(float_weight(), bias, bf16 ? kernels::FloatMath::Bf16 : kernels::FloatMath::Fp32);
   }
   prepared_ = true;
   // Every kernel above holds its own copy of the weight in its layout: the checkpoint's pages go back.
@@ -65,6 +68,9 @@ void QuantLinear::prepare() {
   if (int8_.defined()) {
     in_q_->set_plan({quant::Kernel::Int8, "linear", ""});
     w_q_->set_plan({quant::Kernel::Int8, "linear", ""});
+  } else if (kernel_.math() == kernels::FloatMath::Bf16) {
+    in_q_->set_plan({quant::Kernel::Bf16, "linear", ""});
+    w_q_->set_plan({quant::Kernel::Bf16, "linear", ""});
   } else {
     const bool mixed = in_mode_ == QuantMode::Int8 || w_mode_ == QuantMode::Int8;
     const std::string why = mixed ? "the other quantizer of this Linear is not in int8 mode" : "";

@@ -16,6 +16,7 @@ std::string dtype_of(const TensorQuantizer& q) {
   switch (q.plan().kernel) {
     case Kernel::Int8: return codes;
     case Kernel::FakeQuant: return "f32 (fake " + codes + ")";
+    case Kernel::Bf16: return "bf16";
     default: return "f32";
   }
 }

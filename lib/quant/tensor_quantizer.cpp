@@ -32,6 +32,7 @@ const char* kernel_name(Kernel k) {
     case Kernel::Calibrate: return "calibrate";
     case Kernel::FakeQuant: return "fake quant";
     case Kernel::Int8: return "int8";
+    case Kernel::Bf16: return "bf16";
     default: return "unresolved";
   }
 }
@@ -80,6 +81,7 @@ LinearParams& QuantPlan::add_linear(const std::string& module, const std::string
   p->input = &add(module + "._input_quantizer", input_desc());
   p->weight_quantizer = &add(module + "._weight_quantizer", weight_desc());
   p->weight_quantizer->set_channels(p->weight.dim(0));  // per output channel (axis 0)
+  p->float_math = float_math_;
   linears_.push_back(std::move(p));
   return *linears_.back();
 }
@@ -98,6 +100,11 @@ bool QuantPlan::is_weight_quantizer(const TensorQuantizer* q) const {
   for (auto& l : linears_)
     if (l->weight_quantizer == q) return true;
   return false;
+}
+
+void QuantPlan::set_float_math(FloatMath m) {
+  float_math_ = m;
+  for (auto& l : linears_) l->float_math = m;
 }
 
 void QuantPlan::set_mode(QuantMode m) {

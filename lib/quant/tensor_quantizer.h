@@ -35,8 +35,13 @@ enum class Kernel {
   Calibrate,   // collecting statistics, values unchanged
   FakeQuant,   // quantize-dequantize in float (pytorch_quantization's numerics)
   Int8,        // the tensor is quantized into an integer kernel's operand
+  Bf16,        // quantizer disabled; the consuming GEMM rounds its operands to bfloat16
 };
-const char* kernel_name(Kernel k);  // "unresolved", "fp32", "calibrate", "fake quant", "int8"
+const char* kernel_name(Kernel k);  // "unresolved", "fp32", "calibrate", "fake quant", "int8", "bf16"
+
+// The arithmetic of the float GEMMs (kernels::FloatMath, repeated here so that
+// quant/ does not depend on the kernels): what --precision bf16 changes.
+enum class FloatMath { Fp32, Bf16 };
 
 struct PointPlan {
   Kernel kernel = Kernel::Unresolved;
@@ -117,6 +122,8 @@ struct LinearParams {
   Tensor bias;             // F32 [out] or undefined
   TensorQuantizer* input = nullptr;
   TensorQuantizer* weight_quantizer = nullptr;
+  // How the Linear's GEMM runs when both quantizers are disabled (QuantPlan::set_float_math).
+  FloatMath float_math = FloatMath::Fp32;
 };
 
 // The model's registry of quant points: every quantizer in creation
@@ -137,8 +144,13 @@ class QuantPlan {
   const std::vector<std::unique_ptr<TensorQuantizer>>& all() const { return all_; }
   void set_mode(QuantMode m);
   bool empty() const { return all_.empty(); }
+  // --precision bf16: every Linear whose quantizers are disabled runs its GEMM in bf16
+  // (fake quant and int8 keep their exact numerics). Takes effect at the model's prepare().
+  void set_float_math(FloatMath m);
+  FloatMath float_math() const { return float_math_; }
 
  private:
+  FloatMath float_math_ = FloatMath::Fp32;
   std::vector<std::unique_ptr<TensorQuantizer>> all_;
   std::map<std::string, TensorQuantizer*> by_name_;
   std::vector<std::unique_ptr<LinearParams>> linears_;

@@ -90,7 +90,10 @@ std::vector<int64_t> BeamSearch::advance(Tensor& logits, std::vector<std::vector
       const float sc = base[c];
       if (o_.eos_token_id >= 0 && tok == o_.eos_token_id) {
         if (rank >= nb_) continue;
-        h.add(seqs[row], sc, cur_len_ - prefix_len_, nb_, o_.length_penalty);
+        // BeamSearchScorer.process counts the eos about to end the hypothesis: cur_len =
+        // input_ids.shape[-1] + 1, generated_len = cur_len - decoder_prompt_len (is_done alike).
+        // The QDQBERT decoder fixture's beam_eos runs tell the two apart.
+        h.add(seqs[row], sc, cur_len_ + 1 - prefix_len_, nb_, o_.length_penalty);
       } else {
         next_scores[b * nb_ + beam] = sc;
         next_tokens[b * nb_ + beam] = tok;
@@ -99,7 +102,7 @@ std::vector<int64_t> BeamSearch::advance(Tensor& logits, std::vector<std::vector
       }
       if (beam == nb_) break;
     }
-    h.done = h.done || h.is_done(base[cand[0]], cur_len_, *this);
+    h.done = h.done || h.is_done(base[cand[0]], cur_len_ + 1, *this);
   }
   std::vector<std::vector<int64_t>> next(rows);
   for (int64_t i = 0; i < rows; ++i) {

@@ -3,6 +3,7 @@
 // and merge copies disappear, the additive mask is a binary post-op and the
 // 1/sqrt(d) or dequantization factor a static output scale. One primitive
 // per (shape, types, scale), cached.
+#include "kernels/attention.h"
 #include "kernels/engine.h"
 #include "kernels/int8.h"
 #include "kernels/ops.h"
@@ -30,44 +31,58 @@ memory::desc heads_view(int64_t B, int64_t T, int64_t H, int64_t d, dt type) {
   return memory::desc({B, H, T, d}, type, memory::dims{T * H * d, d, H * d, 1});
 }
 
-// scores: a = Q rows, b = K rows (read as K^T), dst [B, H, T, T] dense.
-// context: a = P [B, H, T, T] dense, b = V rows, dst [B*T, H*d] rows.
-Tensor run(Kind kind, const Tensor& a, const Tensor& b, int64_t B, int64_t T, int64_t H, DType out, float oscale,
+// Query/key extents of one attention call. Self-attention without a cache: Tq = Tk = kv_rows = T.
+// A decoder step or cross-attention: Tq queries over Tk keys, the keys/values stored as B blocks of
+// kv_rows rows (a KV cache of that capacity, of which the first Tk are filled). mask_q: the additive
+// mask is [B, 1, Tk] (0 or 1: broadcast over queries) or [B, Tq, Tk] (a causal mask).
+struct Dims {
+  int64_t B, Tq, Tk, kv_rows, mask_q;
+};
+
+// scores: a = Q rows, b = K rows (read as K^T), dst [B, H, Tq, Tk] dense.
+// context: a = P [B, H, Tq, Tk] dense, b = V rows, dst [B*Tq, H*d] rows.
+Tensor run(Kind kind, const Tensor& a, const Tensor& b, const Dims& D, int64_t H, DType out, float oscale,
            const float* mask_add) {
+  const int64_t B = D.B, Tq = D.Tq, Tk = D.Tk;
   const int64_t HD = kind == kScores ? a.dim(-1) : b.dim(-1);
   check(H > 0 && HD % H == 0, "attention matmul: width {} is not a multiple of {} heads", HD, H);
+  check(Tk <= D.kv_rows && (D.mask_q == 1 || D.mask_q == Tq), "attention matmul: {} keys in blocks of {} rows",
+        Tk, D.kv_rows);
   const int64_t d = HD / H;
-  const int64_t rows = B * T;
+  const int64_t rows = B * Tq;
   if (kind == kScores) {
-    check(a.numel() == rows * HD && b.numel() == rows * HD, "attention scores: Q {} / K {} are not [{}, {}]",
-          shape_str(a.shape()), shape_str(b.shape()), rows, HD);
+    check(a.numel() == rows * HD && b.numel() == B * D.kv_rows * HD, "attention scores: Q {} / K {} are not [{}, {}] / [{}, {}]",
+          shape_str(a.shape()), shape_str(b.shape()), rows, HD, B * D.kv_rows, HD);
   } else {
-    check(a.numel() == B * H * T * T && b.numel() == rows * HD, "attention context: P {} / V {} do not fit B={} T={} H={}",
-          shape_str(a.shape()), shape_str(b.shape()), B, T, H);
+    check(a.numel() == B * H * Tq * Tk && b.numel() == B * D.kv_rows * HD,
+          "attention context: P {} / V {} do not fit B={} Tq={} Tk={} H={}", shape_str(a.shape()),
+          shape_str(b.shape()), B, Tq, Tk, H);
   }
   const dt at = dnnl_type(a.dtype()), bt = dnnl_type(b.dtype()), ot = dnnl_type(out);
-  Tensor c = kind == kScores ? detail::uninit(out, {B, H, T, T}) : detail::uninit(out, {rows, HD});
+  Tensor c = kind == kScores ? detail::uninit(out, {B, H, Tq, Tk}) : detail::uninit(out, {rows, HD});
   if (c.numel() == 0) return c;
 
   static detail::ShapeCache<detail::Prim> cache;
   std::lock_guard<std::mutex> lock(cache.mu);
   const int64_t types = static_cast<int64_t>(at) * 10000 + static_cast<int64_t>(bt) * 100 + static_cast<int64_t>(ot);
-  const detail::Key key{kind, B, T, H, d, types, detail::float_bits(oscale), mask_add != nullptr};
+  const int64_t flags = kind + 2 * (mask_add != nullptr) + 4 * (D.mask_q > 1);
+  const detail::Key key{flags, B, (Tq << 32) | Tk, H, d, types, detail::float_bits(oscale), D.kv_rows};
   auto& p = cache.get(key, [&] {
     auto& eng = detail::engine();
+    const int64_t kv_batch = D.kv_rows * HD;
     memory::desc ad, bd, cd;
     if (kind == kScores) {
-      ad = heads_view(B, T, H, d, at);
-      bd = memory::desc({B, H, d, T}, bt, memory::dims{T * HD, d, 1, HD});
-      cd = memory::desc({B, H, T, T}, ot, memory::format_tag::abcd);
+      ad = heads_view(B, Tq, H, d, at);
+      bd = memory::desc({B, H, d, Tk}, bt, memory::dims{kv_batch, d, 1, HD});
+      cd = memory::desc({B, H, Tq, Tk}, ot, memory::format_tag::abcd);
     } else {
-      ad = memory::desc({B, H, T, T}, at, memory::format_tag::abcd);
-      bd = heads_view(B, T, H, d, bt);
-      cd = heads_view(B, T, H, d, ot);
+      ad = memory::desc({B, H, Tq, Tk}, at, memory::format_tag::abcd);
+      bd = memory::desc({B, H, Tk, d}, bt, memory::dims{kv_batch, d, HD, 1});
+      cd = heads_view(B, Tq, H, d, ot);
     }
     dnnl::primitive_attr attr;
     if (oscale != 1.0f) attr.set_output_scales(0, {oscale});
-    memory::desc md({B, 1, 1, T}, dt::f32, memory::format_tag::abcd);
+    memory::desc md({B, 1, D.mask_q, Tk}, dt::f32, memory::format_tag::abcd);
     if (mask_add) {
       dnnl::post_ops po;
       po.append_binary(dnnl::algorithm::binary_add, md);
@@ -89,31 +104,52 @@ Tensor run(Kind kind, const Tensor& a, const Tensor& b, int64_t B, int64_t T, in
   return c;
 }
 
+Dims dims(const AttnDims& D) { return {D.B, D.Tq, D.Tk, D.kv_rows, D.mask_q}; }
+
 float int8_oscale(float sa, float sb, float mul) { return (sa == 0.0f || sb == 0.0f) ? 0.0f : mul / (sa * sb); }
 
 }  // namespace
 
 Tensor attention_scores(const Tensor& q, const Tensor& k, int64_t B, int64_t T, int64_t H, float alpha,
                         const float* mask_add) {
-  detail::require_f32(q, "attention_scores q");
-  detail::require_f32(k, "attention_scores k");
-  return run(kScores, q, k, B, T, H, DType::F32, alpha, mask_add);
+  return attention_scores(q, k, AttnDims{B, T, T, T, 1}, H, alpha, mask_add);
 }
 
 Tensor attention_context(const Tensor& p, const Tensor& v, int64_t B, int64_t T, int64_t H) {
+  return attention_context(p, v, AttnDims{B, T, T, T, 1}, H);
+}
+
+Tensor attention_scores(const Tensor& q, const Tensor& k, const AttnDims& D, int64_t H, float alpha,
+                        const float* mask_add) {
+  detail::require_f32(q, "attention_scores q");
+  detail::require_f32(k, "attention_scores k");
+  return run(kScores, q, k, dims(D), H, DType::F32, alpha, mask_add);
+}
+
+Tensor attention_context(const Tensor& p, const Tensor& v, const AttnDims& D, int64_t H) {
   detail::require_f32(p, "attention_context p");
   detail::require_f32(v, "attention_context v");
-  return run(kContext, p, v, B, T, H, DType::F32, 1.0f, nullptr);
+  return run(kContext, p, v, dims(D), H, DType::F32, 1.0f, nullptr);
 }
 
 Tensor attention_scores_int8(const Tensor& q, float scale_q, const Tensor& k, float scale_k, int64_t B, int64_t T,
                              int64_t H, float alpha, const float* mask_add) {
+  return attention_scores_int8(q, scale_q, k, scale_k, AttnDims{B, T, T, T, 1}, H, alpha, mask_add);
+}
+
+Tensor attention_scores_int8(const Tensor& q, float scale_q, const Tensor& k, float scale_k, const AttnDims& D,
+                             int64_t H, float alpha, const float* mask_add) {
   check(q.dtype() == DType::I8 && k.dtype() == DType::I8, "attention_scores_int8: Q and K must be I8, got {} and {}",
         dtype_name(q.dtype()), dtype_name(k.dtype()));
-  return run(kScores, q, k, B, T, H, DType::F32, int8_oscale(scale_q, scale_k, alpha), mask_add);
+  return run(kScores, q, k, dims(D), H, DType::F32, int8_oscale(scale_q, scale_k, alpha), mask_add);
 }
 
 Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, float scale_v, int64_t B, int64_t T,
+                              int64_t H, DType out, float out_scale) {
+  return attention_context_int8(p, scale_p, v, scale_v, AttnDims{B, T, T, T, 1}, H, out, out_scale);
+}
+
+Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, float scale_v, const AttnDims& D,
                               int64_t H, DType out, float out_scale) {
   check(p.dtype() == DType::I8 || p.dtype() == DType::U8, "attention_context_int8: P must be I8 or U8, got {}",
         dtype_name(p.dtype()));
@@ -121,7 +157,7 @@ Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, f
   check(out == DType::F32 || out == DType::I8 || out == DType::U8, "attention_context_int8: bad output type {}",
         dtype_name(out));
   const float mul = out == DType::F32 ? 1.0f : out_scale;
-  return run(kContext, p, v, B, T, H, out, int8_oscale(scale_p, scale_v, mul), nullptr);
+  return run(kContext, p, v, dims(D), H, out, int8_oscale(scale_p, scale_v, mul), nullptr);
 }
 
 }  // namespace qdq::kernels

@@ -1,6 +1,11 @@
 #include "models/bert/attention.h"
 
 #include <cmath>
+#include <cstring>
+#include <tuple>
+
+#include "kernels/attention.h"
+#include "models/generative.h"
 
 #include "models/bert/quant_point.h"
 
@@ -79,64 +84,164 @@ void plan_residual_points(quant::TensorQuantizer& local, quant::TensorQuantizer&
   residual.plan_by_mode("residual add", why);
 }
 
-// fp32, calibration and fake quant: each quant point applied in place, as
-// the quantizers apply themselves. Per-tensor quantizers make the [B*T, H*d]
-// layout (instead of HF's [B, H, T, d]) irrelevant to calibration and fake quant.
-Tensor BertAttention::self_attention(const Tensor& x, const float* mask_add, int64_t B, int64_t T) {
-  Tensor q = query_.forward(x), k = key_.forward(x), v = value_.forward(x);
-  // Q is quantized before the 1/sqrt(d) scaling (folded into the matmul's output scale).
-  // K's quantizer sees K^T in Hugging Face; per-tensor amax makes the layout irrelevant.
-  quant_point(*mq_, q);
-  quant_point(*mk_, k);
-  Tensor scores = kernels::attention_scores(q, k, B, T, heads_, 1.0f / std::sqrt(static_cast<float>(head_dim_)),
-                                            mask_add);
-  kernels::softmax(scores);
-  quant_point(*ma_, scores);
-  quant_point(*mv_, v);
-  return kernels::attention_context(scores, v, B, T, heads_);
+namespace {
+
+// Appends k/v [B*Tq, hidden] (same dtype as the cache) after kv.length.
+void append_kv(KVCache& kv, const Tensor& k, const Tensor& v, int64_t B, int64_t Tq) {
+  check(kv.length + Tq <= kv.capacity, "decoder cache: {} + {} tokens exceed its capacity {}", kv.length, Tq,
+        kv.capacity);
+  check(k.dtype() == kv.k.dtype(), "decoder cache: {} keys into a {} cache (plan changed after start?)",
+        dtype_name(k.dtype()), dtype_name(kv.k.dtype()));
+  const int64_t H = k.dim(-1);
+  const size_t es = dtype_size(k.dtype()), row = H * es;
+  for (auto [dst, src] : {std::pair{&kv.k, &k}, std::pair{&kv.v, &v}})
+    for (int64_t b = 0; b < B; ++b)
+      std::memcpy(static_cast<char*>(dst->raw()) + (b * kv.capacity + kv.length) * row,
+                  static_cast<const char*>(src->raw()) + b * Tq * row, Tq * row);
+  kv.length += Tq;
 }
 
-// Int8: x is quantized once for the three projections when their input
-// quantizers agree (max calibration gives them the same amax: they see the
-// same tensor); each projection writes its output already quantized for its
-// matmul quantizer; the context comes out quantized for output.dense when
-// that is int8. Softmax stays fp32 (its output is quantized once, for P.V).
-Tensor BertAttention::self_attention_int8(const Tensor& x, const float* mask_add, int64_t B, int64_t T) {
+}  // namespace
+
+void KVCache::reorder(const std::vector<int64_t>& idx) {
+  const int64_t H = k.dim(-1);
+  models::reorder_rows(k, spare_k, idx, 1, capacity * H, length * H);
+  models::reorder_rows(v, spare_v, idx, 1, capacity * H, length * H);
+}
+
+Tensor KVCache::heads_view(bool key, int64_t heads) const {
+  const Tensor& t = key ? k : v;
+  check(t.dtype() == DType::F32, "decoder cache: {} keys/values have no float view", dtype_name(t.dtype()));
+  const int64_t B = t.dim(0), H = t.dim(2), d = H / heads;
+  Tensor out(DType::F32, {B, heads, length, d});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t i = 0; i < length; ++i)
+        std::copy_n(t.data<float>() + (b * capacity + i) * H + h * d, d,
+                    out.data<float>() + ((b * heads + h) * length + i) * d);
+  return out;
+}
+
+KVCache BertAttention::new_cache(int64_t B, int64_t capacity) const {
+  KVCache c;
+  const DType t = int8_attention_ ? DType::I8 : DType::F32;
+  c.k = Tensor(t, {B, capacity, hidden_});
+  c.v = Tensor(t, {B, capacity, hidden_});
+  c.capacity = capacity;
+  return c;
+}
+
+KVCache BertAttention::project_kv(const Tensor& mem, int64_t B, int64_t S) {
+  KVCache c = new_cache(B, S);
+  auto [k, v] = keys_values(mem);
+  append_kv(c, k, v, B, S);
+  return c;
+}
+
+Tensor BertAttention::int8_input(const Tensor& x, const layers::QuantLinear& l, Tensor* xq, float* scale,
+                                 bool* is_unsigned) const {
+  const auto& k = l.int8_kernel();
+  if (!xq->defined() || k.input_scale() != *scale || k.input_unsigned() != *is_unsigned) {
+    *scale = k.input_scale();
+    *is_unsigned = k.input_unsigned();
+    *xq = *is_unsigned ? kernels::quantize_u8(x, *scale) : kernels::quantize_s8(x, *scale);
+  }
+  return *xq;
+}
+
+// fp32, calibration and fake quant: each quant point applied in place, as the quantizers apply
+// themselves (per-tensor amax makes the [B*T, H*d] layout, instead of HF's [B, H, T, d], and
+// K's transposition irrelevant). Int8: each projection writes its output already quantized for its
+// matmul quantizer (x quantized once when the input quantizers agree, as max calibration makes them:
+// they see the same tensor). A cache stores keys/values after their quant points; with a static
+// amax, quantizing the concatenation (as HF does) equals concatenating the quantized parts.
+std::pair<Tensor, Tensor> BertAttention::keys_values(const Tensor& x) {
+  if (int8_attention_) {
+    Tensor xq;
+    float s = 0.0f;
+    bool u = false;
+    using kernels::Activation;
+    Tensor k = key_.forward_requantized(int8_input(x, key_, &xq, &s, &u), Activation::None, *mk_);
+    Tensor v = value_.forward_requantized(int8_input(x, value_, &xq, &s, &u), Activation::None, *mv_);
+    return {k, v};
+  }
+  Tensor k = key_.forward(x), v = value_.forward(x);
+  quant_point(*mk_, k);
+  quant_point(*mv_, v);
+  return {k, v};
+}
+
+namespace {
+// Keys/values to attend to: x's own (no cache), x's appended to the cache, or the cache as is.
+kernels::AttnDims attend_dims(const Attend& a, int64_t B, int64_t Tq) {
+  if (!a.kv) return {B, Tq, Tq, Tq, a.mask_q};
+  return {B, Tq, a.kv->length, a.kv->capacity, a.mask_q};
+}
+}  // namespace
+
+Tensor BertAttention::self_attention(const Tensor& x, int64_t B, int64_t Tq, const Attend& a) {
+  Tensor q = query_.forward(x);
+  // Q is quantized before the 1/sqrt(d) scaling (folded into the matmul's output scale).
+  quant_point(*mq_, q);
+  Tensor k, v;
+  if (!a.kv || a.append) std::tie(k, v) = keys_values(x);
+  if (a.kv) {
+    if (a.append) append_kv(*a.kv, k, v, B, Tq);
+    k = a.kv->k;
+    v = a.kv->v;
+  }
+  const kernels::AttnDims D = attend_dims(a, B, Tq);
+  Tensor scores = kernels::attention_scores(q, k, D, heads_, 1.0f / std::sqrt(static_cast<float>(head_dim_)),
+                                            a.mask_add);
+  kernels::softmax(scores);
+  quant_point(*ma_, scores);
+  return kernels::attention_context(scores, v, D, heads_);
+}
+
+// Softmax stays fp32 (its output is quantized once, for P.V); the context comes out quantized for
+// output.dense when that is int8.
+Tensor BertAttention::self_attention_int8(const Tensor& x, int64_t B, int64_t Tq, const Attend& a) {
   Tensor xq;
-  float xq_scale = 0.0f;
-  bool xq_unsigned = false;
-  auto input_of = [&](const layers::QuantLinear& l) {
-    const auto& k = l.int8_kernel();
-    if (!xq.defined() || k.input_scale() != xq_scale || k.input_unsigned() != xq_unsigned) {
-      xq_scale = k.input_scale();
-      xq_unsigned = k.input_unsigned();
-      xq = xq_unsigned ? kernels::quantize_u8(x, xq_scale) : kernels::quantize_s8(x, xq_scale);
-    }
-    return xq;
-  };
-  using kernels::Activation;
-  Tensor q = query_.forward_requantized(input_of(query_), Activation::None, *mq_);
-  Tensor k = key_.forward_requantized(input_of(key_), Activation::None, *mk_);
-  Tensor v = value_.forward_requantized(input_of(value_), Activation::None, *mv_);
+  float xs = 0.0f;
+  bool xu = false;
+  Tensor q = query_.forward_requantized(int8_input(x, query_, &xq, &xs, &xu), kernels::Activation::None, *mq_);
+  Tensor k, v;
+  if (!a.kv || a.append) {
+    using kernels::Activation;
+    k = key_.forward_requantized(int8_input(x, key_, &xq, &xs, &xu), Activation::None, *mk_);
+    v = value_.forward_requantized(int8_input(x, value_, &xq, &xs, &xu), Activation::None, *mv_);
+  }
   xq = Tensor();
+  if (a.kv) {
+    if (a.append) append_kv(*a.kv, k, v, B, Tq);
+    k = a.kv->k;
+    v = a.kv->v;
+  }
+  const kernels::AttnDims D = attend_dims(a, B, Tq);
   const float sq = layers::int8_scale(*mq_), sk = layers::int8_scale(*mk_), sv = layers::int8_scale(*mv_),
               sa = layers::int8_scale(*ma_);
-  Tensor scores = kernels::attention_scores_int8(q, sq, k, sk, B, T, heads_,
-                                                 1.0f / std::sqrt(static_cast<float>(head_dim_)), mask_add);
+  Tensor scores = kernels::attention_scores_int8(q, sq, k, sk, D, heads_,
+                                                 1.0f / std::sqrt(static_cast<float>(head_dim_)), a.mask_add);
   kernels::softmax(scores);
   Tensor p = ma_->desc().is_unsigned ? kernels::quantize_u8(scores, sa) : kernels::quantize_s8(scores, sa);
   scores = Tensor();
   if (dense_.int8_ready()) {
     const auto& dk = dense_.int8_kernel();
-    return kernels::attention_context_int8(p, sa, v, sv, B, T, heads_, dk.input_unsigned() ? DType::U8 : DType::I8,
+    return kernels::attention_context_int8(p, sa, v, sv, D, heads_, dk.input_unsigned() ? DType::U8 : DType::I8,
                                            dk.input_scale());
   }
-  return kernels::attention_context_int8(p, sa, v, sv, B, T, heads_);
+  return kernels::attention_context_int8(p, sa, v, sv, D, heads_);
 }
 
 Tensor BertAttention::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T) {
+  Attend a;
+  a.mask_add = mask_add;
+  return forward(x, B, T, a);
+}
+
+Tensor BertAttention::forward(Tensor& x, int64_t B, int64_t Tq, const Attend& a) {
   // ctx: F32, or quantized for output.dense's int8 kernel.
-  Tensor ctx = int8_attention_ ? self_attention_int8(x, mask_add, B, T) : self_attention(x, mask_add, B, T);
+  Tensor ctx = int8_attention_ ? self_attention_int8(x, B, Tq, a) : self_attention(x, B, Tq, a);
   Tensor out = dense_.forward(ctx);
   ctx = Tensor();
   residual_add_norm(*local_, out, *residual_, x, ln_w_, ln_b_, eps_);

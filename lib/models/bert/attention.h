@@ -1,6 +1,9 @@
 #pragma once
 // QDQBertAttention: self-attention with the four matmul quant points, then
-// the output dense and its quantized residual add + LayerNorm.
+// the output dense and its quantized residual add + LayerNorm. One block for
+// every use: encoder self-attention, a decoder's causal self-attention over a
+// KV cache, and cross-attention (queries from the decoder, keys/values from
+// the encoder output, computed once).
 #include <string>
 
 #include "io/checkpoint.h"
@@ -9,6 +12,26 @@
 
 namespace qdq::models::bert {
 
+// Keys/values of one attention block kept across decoder steps: [B, capacity, hidden] rows, of
+// which the first `length` per batch entry are filled. F32, or the I8 codes of the matmul K/V
+// quantizers when the attention runs in int8 (static scales make stored codes stay valid).
+struct KVCache {
+  Tensor k, v;
+  int64_t capacity = 0, length = 0;
+  Tensor spare_k, spare_v;  // reorder's second buffers
+  void reorder(const std::vector<int64_t>& idx);
+  // [B, heads, length, head_dim] F32 (Hugging Face's past_key_values layout), for validation.
+  Tensor heads_view(bool key, int64_t heads) const;
+};
+
+// What one attention call attends to besides its queries.
+struct Attend {
+  const float* mask_add = nullptr;  // additive, [B, mask_q, Tk]; null: nothing masked
+  int64_t mask_q = 1;               // 1: one row for all queries; Tq: one row per query (causal)
+  KVCache* kv = nullptr;            // null: keys/values of x itself (encoder)
+  bool append = true;               // self-attention: add x's keys/values to kv first; cross: false
+};
+
 class BertAttention {
  public:
   // prefix: "bert.encoder.layer.N.attention."
@@ -16,13 +39,23 @@ class BertAttention {
   // x [B*T, hidden] (consumed: may be quantized in place as the residual);
   // mask_add [B, T] additive mask. Returns [B*T, hidden].
   Tensor forward(Tensor& x, const float* mask_add, int64_t B, int64_t T);
+  // x [B*Tq, hidden] queries (consumed as above), attending as `a` says. Returns [B*Tq, hidden].
+  Tensor forward(Tensor& x, int64_t B, int64_t Tq, const Attend& a);
+  // An empty cache of `capacity` rows per batch entry, in the dtype the resolved plan stores.
+  KVCache new_cache(int64_t B, int64_t capacity) const;
+  // Cross-attention: the keys/values of the encoder output mem [B*S, hidden], once per source.
+  KVCache project_kv(const Tensor& mem, int64_t B, int64_t S);
   // Resolves the plan of every quant point here (quant::PointPlan), once.
   void prepare();
 
  private:
-  // The context [B*T, hidden] before output.dense.
-  Tensor self_attention(const Tensor& x, const float* mask_add, int64_t B, int64_t T);
-  Tensor self_attention_int8(const Tensor& x, const float* mask_add, int64_t B, int64_t T);
+  // The context [B*Tq, hidden] before output.dense.
+  Tensor self_attention(const Tensor& x, int64_t B, int64_t Tq, const Attend& a);
+  Tensor self_attention_int8(const Tensor& x, int64_t B, int64_t Tq, const Attend& a);
+  // K and V of x [B*T, hidden] as the plan computes them (F32 after their quant points, or I8 codes).
+  std::pair<Tensor, Tensor> keys_values(const Tensor& x);
+  // x quantized for a projection's int8 kernel, reusing *xq when the scale agrees.
+  Tensor int8_input(const Tensor& x, const layers::QuantLinear& l, Tensor* xq, float* scale, bool* is_unsigned) const;
 
   // Initialised in this order (see the constructor).
   int64_t heads_ = 0, head_dim_ = 0, hidden_ = 0;

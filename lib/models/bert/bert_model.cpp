@@ -70,6 +70,72 @@ Tensor BertModel::forward(const Tensor& ids, const Tensor& mask, const Tensor& t
   return x.reshape({B, T, cfg_.hidden_size});
 }
 
+BertDecoderState BertModel::new_decoder_state(int64_t B, int64_t capacity, const Tensor& enc, int64_t S,
+                                              const std::vector<int64_t>& enc_mask) {
+  check(cfg_.is_decoder, "QDQBERT: decoding with a model whose config is not is_decoder");
+  BertDecoderState st;
+  st.rows = B;
+  st.capacity = capacity;
+  const bool cross = cfg_.add_cross_attention;
+  check(!cross || enc.defined(), "QDQBERT decoder with cross-attention: no encoder output");
+  if (cross) {
+    check(enc.numel() == B * S * cfg_.hidden_size, "QDQBERT decoder: encoder output {} is not [{}, {}, {}]",
+          shape_str(enc.shape()), B, S, cfg_.hidden_size);
+    st.src_len = S;
+    Tensor e = enc.reshape({B * S, cfg_.hidden_size});
+    if (!enc_mask.empty()) {
+      check(static_cast<int64_t>(enc_mask.size()) == B * S, "QDQBERT decoder: encoder mask of {} for [{}, {}]",
+            enc_mask.size(), B, S);
+      // invert_attention_mask: (1 - mask) * finfo(float32).min.
+      for (int64_t m : enc_mask)
+        st.enc_mask_add.push_back((1.0f - static_cast<float>(m)) * std::numeric_limits<float>::lowest());
+    }
+  }
+  for (auto& l : layers_) {
+    st.self.push_back(l.attention().new_cache(B, capacity));
+    if (cross) st.cross.push_back(l.crossattention()->project_kv(enc.reshape({B * S, cfg_.hidden_size}), B, S));
+  }
+  return st;
+}
+
+Tensor BertModel::forward_decoder(const int64_t* ids, const int64_t* tt, int64_t B, int64_t T,
+                                  const std::vector<int64_t>& mask, BertDecoderState& st) {
+  check(st.rows == B, "QDQBERT decoder: {} rows for a state of {}", B, st.rows);
+  const int64_t past = st.length(), Tk = past + T;
+  check(Tk <= st.capacity, "QDQBERT decoder: {} tokens exceed the state's capacity {}", Tk, st.capacity);
+  check(Tk <= cfg_.max_position_embeddings, "QDQBERT decoder: {} tokens exceed max_position_embeddings {}", Tk,
+        cfg_.max_position_embeddings);
+  for (int64_t i = 0; i < B * T; ++i)
+    check(ids[i] >= 0 && ids[i] < cfg_.vocab_size, "input 'input_ids' holds {} at [{}, {}], outside the vocabulary 0..{}",
+          ids[i], i / T, i % T, cfg_.vocab_size - 1);
+  check(mask.empty() || static_cast<int64_t>(mask.size()) == B * Tk,
+        "input 'attention_mask' has {} values, expected [{}, {}] (past + new tokens)", mask.size(), B, Tk);
+  // [B, T, Tk]: query i (at position past + i) sees key j when j <= past + i and mask[b, j] is 1.
+  std::vector<float> self_mask(B * T * Tk);
+  const float lowest = std::numeric_limits<float>::lowest();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < T; ++i)
+      for (int64_t j = 0; j < Tk; ++j) {
+        const bool keep = j <= past + i && (mask.empty() || mask[b * Tk + j] != 0);
+        self_mask[(b * T + i) * Tk + j] = keep ? 0.0f : lowest;
+      }
+  Tensor x = emb_.forward(ids, tt, B, T, past);
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    Attend self;
+    self.mask_add = self_mask.data();
+    self.mask_q = T;
+    self.kv = &st.self[li];
+    Attend cross;
+    if (!st.cross.empty()) {
+      cross.mask_add = st.enc_mask_add.empty() ? nullptr : st.enc_mask_add.data();
+      cross.kv = &st.cross[li];
+      cross.append = false;
+    }
+    x = layers_[li].forward(x, B, T, self, st.cross.empty() ? nullptr : &cross);
+  }
+  return x.reshape({B, T, cfg_.hidden_size});
+}
+
 Tensor BertModel::pool(const Tensor& hs) const {
   check(pooler_.has_value(), "this model has no pooler");
   const int64_t B = hs.dim(0), T = hs.dim(1), H = hs.dim(2);

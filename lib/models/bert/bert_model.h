@@ -9,6 +9,7 @@
 #include "io/checkpoint.h"
 #include "kernels/ops.h"
 #include "models/bert/config.h"
+#include "models/bert/decoder_state.h"
 #include "models/bert/embeddings.h"
 #include "models/bert/layer.h"
 
@@ -25,6 +26,17 @@ class BertModel {
   // input_ids [B, T] (I64); attention_mask / token_type_ids [B, T] or undefined
   // (all ones / all zeros). Errors name the offending tensor. Returns last_hidden_state [B, T, hidden].
   Tensor forward(const Tensor& input_ids, const Tensor& attention_mask, const Tensor& token_type_ids);
+  // Decoder (config is_decoder): an empty state for B rows and `capacity` tokens. With enc [B*S,
+  // hidden] (the encoder output; enc_mask [B*S] or empty) the cross-attention keys/values of every
+  // layer are computed here, once.
+  BertDecoderState new_decoder_state(int64_t B, int64_t capacity, const Tensor& enc, int64_t S,
+                                     const std::vector<int64_t>& enc_mask);
+  // Decoder forward over T new tokens after st.length() cached ones (positions continue there):
+  // ids / token_type (null: zeros) [B*T], mask [B*(past+T)] over past + new tokens or empty (all
+  // ones), combined with the causal mask as Hugging Face's get_extended_attention_mask does for
+  // decoders. Appends to st's caches. Returns the hidden states [B, T, hidden].
+  Tensor forward_decoder(const int64_t* ids, const int64_t* token_type, int64_t B, int64_t T,
+                         const std::vector<int64_t>& mask, BertDecoderState& st);
   // dense + tanh on token 0 of last_hidden_state: [B, hidden]. Requires has_pooler().
   Tensor pool(const Tensor& last_hidden_state) const;
   bool has_pooler() const { return pooler_.has_value(); }

@@ -66,6 +66,14 @@ BertConfig parse_bert_config(const json& j, const std::string& where) {
     check(j["layer_norm_eps"].is_number(), "{}: layer_norm_eps must be a number", where);
     c.layer_norm_eps = j["layer_norm_eps"].get<float>();
   }
+  auto get_bool = [&](const char* key, bool def) {
+    if (!j.contains(key) || j[key].is_null()) return def;
+    check(j[key].is_boolean(), "{}: {} must be true or false", where, key);
+    return j[key].get<bool>();
+  };
+  c.is_decoder = get_bool("is_decoder", false);
+  c.add_cross_attention = get_bool("add_cross_attention", false);
+  c.tie_word_embeddings = get_bool("tie_word_embeddings", true);
   std::string pos = get_str(j, "position_embedding_type", "absolute", where);
   check(pos == "absolute", "{}: position_embedding_type '{}' is not supported (only absolute)", where, pos);
   c.id2label = read_labels(j, where);

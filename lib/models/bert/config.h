@@ -20,6 +20,11 @@ struct BertConfig {
   int64_t type_vocab_size = 2;
   float layer_norm_eps = 1e-12f;
   int64_t pad_token_id = 0;
+  // Decoder use (QDQBertLMHeadModel, an EncoderDecoderModel's decoder): causal self-attention, and
+  // cross-attention to an encoder when add_cross_attention.
+  bool is_decoder = false;
+  bool add_cross_attention = false;
+  bool tie_word_embeddings = true;  // the LM head's matrix is the word embeddings (PretrainedConfig default)
   std::vector<std::string> id2label;  // index = label id; "LABEL_i" where config.json has none
 
   int64_t num_labels() const { return static_cast<int64_t>(id2label.size()); }

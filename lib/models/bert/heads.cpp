@@ -34,28 +34,31 @@ const char* head_name(Head h) {
 }
 
 namespace {
-const std::string kP = "cls.predictions.";
-Tensor mlm_bias(const BertConfig& c, WeightStore& w) {
+Tensor mlm_bias(const BertConfig& c, WeightStore& w, const std::string& p) {
   // The bias lives at cls.predictions.bias; decoder.bias is the same tied parameter.
-  auto bias = w.take_optional(kP + "bias", {c.vocab_size});
-  if (!bias) bias = w.take(kP + "decoder.bias", {c.vocab_size});
+  auto bias = w.take_optional(p + "bias", {c.vocab_size});
+  if (!bias) bias = w.take(p + "decoder.bias", {c.vocab_size});
   return *bias;
+}
+Tensor mlm_matrix(const BertConfig& c, WeightStore& w, const std::string& p, const Tensor& word) {
+  if (!c.tie_word_embeddings && w.has(p + "decoder.weight"))
+    return w.take(p + "decoder.weight", {c.vocab_size, c.hidden_size});
+  return word;
 }
 }  // namespace
 
-MaskedLMHead::MaskedLMHead(const BertConfig& c, WeightStore& w, const Tensor& word_embeddings)
-    : transform_(w.take(kP + "transform.dense.weight", {c.hidden_size, c.hidden_size}),
-                 w.take(kP + "transform.dense.bias", {c.hidden_size})),
-      decoder_(word_embeddings, mlm_bias(c, w)),
+MaskedLMHead::MaskedLMHead(const BertConfig& c, WeightStore& w, const Tensor& word_embeddings, const std::string& p)
+    : transform_(w.take(p + "transform.dense.weight", {c.hidden_size, c.hidden_size}),
+                 w.take(p + "transform.dense.bias", {c.hidden_size})),
+      decoder_(mlm_matrix(c, w, p, word_embeddings), mlm_bias(c, w, p)),
       act_(c.act()),
       eps_(c.layer_norm_eps) {
   const int64_t h = c.hidden_size;
-  const std::string& p = kP;
   ln_w_ = w.take(p + "transform.LayerNorm.weight", {h});
   ln_b_ = w.take(p + "transform.LayerNorm.bias", {h});
   // decoder.weight, when stored, is the tied copy of the word embeddings.
   w.ignore_prefix(p + "decoder.");
-  w.ignore_prefix("cls.seq_relationship.");  // BertForPreTraining's NSP head
+  w.ignore_prefix(p.substr(0, p.size() - std::string("predictions.").size()) + "seq_relationship.");  // NSP head
 }
 
 Tensor MaskedLMHead::forward(const Tensor& hidden) const {

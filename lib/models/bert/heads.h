@@ -24,10 +24,13 @@ Head head_of_arch(const std::string& arch, const std::string& where);
 const char* head_name(Head h);  // "ForQuestionAnswering", "Model", ...
 
 // cls.predictions: transform (dense + act + LayerNorm), then the decoder tied
-// to the word embeddings plus cls.predictions.bias.
+// to the word embeddings plus cls.predictions.bias. prefix: "cls.predictions."
+// ("decoder.cls.predictions." in an EncoderDecoderModel). With tie_word_embeddings
+// false, a stored `decoder.weight` is used instead of the word embeddings.
 class MaskedLMHead {
  public:
-  MaskedLMHead(const BertConfig& c, WeightStore& w, const Tensor& word_embeddings);
+  MaskedLMHead(const BertConfig& c, WeightStore& w, const Tensor& word_embeddings,
+               const std::string& prefix = "cls.predictions.");
   Tensor forward(const Tensor& hidden) const;  // [N, hidden] -> [N, vocab]
 
  private:

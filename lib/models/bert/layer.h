@@ -1,6 +1,9 @@
 #pragma once
-// QDQBertLayer: attention, then the feed-forward (intermediate dense + act,
+// QDQBertLayer: attention, cross-attention to an encoder output (decoders
+// with add_cross_attention), then the feed-forward (intermediate dense + act,
 // output dense) with its quantized residual add + LayerNorm.
+#include <optional>
+
 #include "models/bert/attention.h"
 
 namespace qdq::models::bert {
@@ -11,11 +14,17 @@ class BertLayer {
   BertLayer(const BertConfig& c, WeightStore& w, const std::string& prefix, quant::QuantPlan& plan);
   // x [B*T, hidden] is consumed (quantized in place as a residual).
   Tensor forward(Tensor& x, const float* mask_add, int64_t B, int64_t T);
+  // Decoder: self-attention as `self` says, then cross-attention as `cross` says (required when the
+  // layer has cross-attention, ignored otherwise).
+  Tensor forward(Tensor& x, int64_t B, int64_t Tq, const Attend& self, const Attend* cross);
   void prepare();
+  BertAttention& attention() { return attention_; }
+  BertAttention* crossattention() { return crossattention_ ? &*crossattention_ : nullptr; }
 
  private:
   // Initialised in this order = named_modules() order of the quantizers.
   BertAttention attention_;
+  std::optional<BertAttention> crossattention_;
   layers::QuantLinear intermediate_, output_;
   quant::TensorQuantizer *local_ = nullptr, *residual_ = nullptr;
   Tensor ln_w_, ln_b_;

@@ -1,5 +1,7 @@
 #include "models/bert/task_model.h"
 
+#include "models/bert/lm_head_model.h"
+
 #include "core/log.h"
 
 #include <cmath>
@@ -155,6 +157,7 @@ TensorMap BertTaskModel::forward(const TensorMap& in_raw) {
 namespace qdq::models {
 
 std::unique_ptr<Model> load_bert(const Checkpoint& ckpt, const std::string& arch) {
+  if (bert::is_lm_head_arch(arch)) return std::make_unique<bert::LMHeadModel>(ckpt, arch);
   return std::make_unique<bert::BertTaskModel>(ckpt, arch);
 }
 

@@ -29,7 +29,7 @@ struct GenerateCli {
   ModelOptions model;
   TextInputOptions text_in;
   OutputOptions out;
-  std::string tensors_in, tensors_out, ngram_relpos = "huggingface", early_stopping;
+  std::string tensors_in, tensors_out, early_stopping;
   std::optional<int64_t> max_length, max_new_tokens, min_length, min_new_tokens, num_beams, no_repeat_ngram_size,
       num_return_sequences, top_k, max_input_length;
   std::optional<double> length_penalty, temperature, top_p, repetition_penalty;
@@ -156,9 +156,6 @@ int run_generate(GenerateCli& c, const CLI::App& sub) {
   auto* g = dynamic_cast<models::Generative*>(model.get());
   check(g != nullptr, "{}: {} does not generate (ProphetNet and EncoderDecoderModel do)", c.model.model_dir,
         model->arch());
-  if (auto* rp = dynamic_cast<models::prophetnet::NgramRelPosOption*>(model.get()))
-    rp->set_ngram_relpos(c.ngram_relpos == "original" ? models::prophetnet::RelPosMode::Original
-                                                      : models::prophetnet::RelPosMode::HuggingFace);
   auto o = options_of(c, *g);
   warn_unused(sub, o, g->is_encoder_decoder());
   if (!c.tensors_in.empty()) return run_tensors(c, *g, o);
@@ -241,10 +238,6 @@ const RegisterCommand reg{
                       "what the model's position table holds)")
            ->check(positive_int());
        sub.add_option("-b,--batch-size", c->batch_size, "Inputs per batch")->check(positive_int());
-       sub.add_option("--ngram-relpos", c->ngram_relpos,
-                      "huggingface (transformers 4.37.2) or original (microsoft/ProphetNet) n-gram "
-                      "relative positions in multi-token decoder passes")
-           ->check(CLI::IsMember({"huggingface", "original"}));
        return std::function<int()>([c, &sub] { return run_generate(*c, sub); });
      }}};
 

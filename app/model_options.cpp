@@ -13,6 +13,11 @@ void add_model_options(CLI::App& sub, ModelOptions& o, bool with_precision) {
   sub.add_option("-m,--model", o.model_dir, "Hugging Face checkpoint directory (or a qdqrt int8 directory)")
       ->required();
   sub.add_option("--arch", o.arch, "Model class, overriding config.json architectures[0] (e.g. ProphetNetForCausalLM)");
+  // A load option, not a generate flag: it changes forward's logits and loss as much as generation.
+  sub.add_option("--ngram-relpos", o.ngram_relpos,
+                 "ProphetNet decoders: huggingface (transformers 4.37.2) or original (microsoft/ProphetNet) n-gram "
+                 "relative positions in multi-token decoder passes (default: huggingface)")
+      ->check(CLI::IsMember({"huggingface", "original"}));
   if (!with_precision) return;
   sub.add_option("--precision", o.precision,
                  "fp32, bf16 (the Linears' GEMMs in bfloat16: faster, no calibration, about 3 significant "
@@ -28,6 +33,7 @@ std::unique_ptr<models::Model> load_model_for(const ModelOptions& o) {
   if (!o.amax_path.empty()) table = quant::load_amax_table(o.amax_path);
   models::LoadOptions lo;
   lo.arch = o.arch;
+  lo.ngram_relpos = o.ngram_relpos;
   lo.prepare = false;  // prepared once below, for the precision asked for
   auto model = models::load_model(o.model_dir, lo);
   auto& plan = model->quant_plan();

@@ -1,6 +1,7 @@
 #pragma once
 // The options every model-running subcommand shares (--model, --arch,
-// --precision, --amax) and the one place that turns them into a ready model.
+// --precision, --amax, --ngram-relpos) and the one place that turns them into
+// a ready model.
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@ struct ModelOptions {
   std::string arch;
   std::string precision;  // fp32 | fakequant | int8; empty: int8 for a quantized directory, else fp32
   std::string amax_path;
+  std::string ngram_relpos;  // ProphetNet decoders: huggingface | original; "" = huggingface
 };
 
 void add_model_options(CLI::App& sub, ModelOptions& o, bool with_precision = true);

@@ -46,6 +46,9 @@ struct LoadOptions {
   // Resolve the plan before returning: int8 for a qdqrt int8 directory, else fp32. A caller that
   // sets its own modes and amax first passes false and calls prepare() once itself.
   bool prepare = true;
+  // ProphetNet decoders' n-gram relative positions: "huggingface" (default when empty) or
+  // "original"; a warning for a model without n-gram streams.
+  std::string ngram_relpos;
 };
 
 std::unique_ptr<Model> load_model(const std::string& dir, const LoadOptions& opts = {});

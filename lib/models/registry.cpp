@@ -1,5 +1,7 @@
 #include "core/error.h"
+#include "core/log.h"
 #include "models/model.h"
+#include "models/prophetnet/gen_state.h"
 #include "quant/amax_table.h"
 #include "quant/int8_checkpoint.h"
 
@@ -39,6 +41,16 @@ std::unique_ptr<Model> load_model(const std::string& dir, const LoadOptions& opt
   else if (type == "prophetnet") model = load_prophetnet(ck, arch);
   else if (type == "encoder-decoder") model = load_encoder_decoder(ck, arch);
   if (model) {
+    if (!opts.ngram_relpos.empty()) {
+      auto* rp = dynamic_cast<prophetnet::NgramRelPosOption*>(model.get());
+      check(opts.ngram_relpos == "huggingface" || opts.ngram_relpos == "original",
+            "n-gram relpos '{}': expected huggingface or original", opts.ngram_relpos);
+      if (rp)
+        rp->set_ngram_relpos(opts.ngram_relpos == "original" ? prophetnet::RelPosMode::Original
+                                                             : prophetnet::RelPosMode::HuggingFace);
+      else
+        spdlog::warn("--ngram-relpos has no effect for {} (no ProphetNet n-gram decoder)", model->arch());
+    }
     if (table) {
       quant::apply_amax_table(model->quant_plan(), *table, ck.weights_file);
       model->set_int8_metadata(ck.weights.metadata);

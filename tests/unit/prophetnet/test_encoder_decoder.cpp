@@ -146,3 +146,29 @@ TEST_CASE("cached steps equal the full forward under original semantics; modes a
     if (t + 1 < T) step = g.step(*st, {row[t + 1]});
   }
 }
+
+TEST_CASE("--ngram-relpos is a load option: the loaded model runs the chosen semantics in forward") {
+  auto in = read_safetensors(pnt::fixture("prophetnet/inputs.safetensors"));
+  std::vector<int64_t> row;
+  for (int64_t t = 0; t < 8; ++t) row.push_back(in.at("causal_input_ids").to_i64_vector()[t]);
+  TensorMap full;
+  full.add("input_ids", Tensor::from_vector(row, {1, 8}));
+  models::LoadOptions lo;
+  lo.arch = "ProphetNetForCausalLM";
+  auto by_setter = models::load_model(pnt::fixture("prophetnet"), lo);
+  const Tensor hf = by_setter->forward(full).at("logits");
+  dynamic_cast<models::prophetnet::NgramRelPosOption&>(*by_setter)
+      .set_ngram_relpos(models::prophetnet::RelPosMode::Original);
+  const Tensor orig = by_setter->forward(full).at("logits");
+  lo.ngram_relpos = "original";
+  const Tensor loaded = models::load_model(pnt::fixture("prophetnet"), lo)->forward(full).at("logits");
+  pnt::check_close(loaded, orig, 0, 0, "load option original vs setter");
+  // Several decoder tokens: the two semantics really differ (else this test would prove nothing).
+  double diff = 0;
+  for (int64_t i = 0; i < hf.numel(); ++i)
+    diff = std::max(diff, static_cast<double>(std::fabs(hf.data<float>()[i] - orig.data<float>()[i])));
+  CHECK(diff > 1e-3);
+  lo.ngram_relpos = "huggingface";
+  const Tensor hf2 = models::load_model(pnt::fixture("prophetnet"), lo)->forward(full).at("logits");
+  pnt::check_close(hf2, hf, 0, 0, "load option huggingface vs default");
+}

@@ -77,10 +77,11 @@ TEST_CASE("amax tables mark float quantizers: JSON null, state-dict metadata; bo
 
 TEST_CASE("calibration_result: no-data inputs (and their module's weight) stay float; --strict fails") {
   auto make = [](QuantPlan& plan) {
-    for (const char* m : {"ran", "never"}) {
-      plan.add(std::string(m) + "._input_quantizer", input_desc());
-      plan.add(std::string(m) + "._weight_quantizer", weight_desc());
-    }
+    // Registered as the models register a Linear: the registry, not the name, says which
+    // quantizer is a weight's.
+    for (const char* m : {"ran", "never"})
+      plan.add_linear(m, std::string(m) + ".weight",
+                      Tensor::from_vector(std::vector<float>{0.5f, -0.25f, 2.0f, 1.0f}, {2, 2}), Tensor());
     for (auto& q : plan.all()) q->set_calibrator(make_calibrator("max", q->desc()));
     const std::vector<float> x{1.0f, -3.0f}, w{0.5f, -0.25f, 2.0f, 1.0f};
     plan.find("ran._input_quantizer")->calibrator()->collect(x.data(), {2});

@@ -15,6 +15,7 @@
 #include "models/bert/task_model.h"
 #include "output.h"
 #include "pipelines/encode_pipeline.h"
+#include "pipelines/multiple_choice.h"
 #include "progress.h"
 #include "text/tokenizer.h"
 #include "text_input.h"
@@ -70,7 +71,8 @@ std::string text_line(const pipelines::Record& r, Head head) {
   return s + "\n";
 }
 
-// Multiple choice: one record per {context, choices} input, one forward each.
+// Multiple choice: one record per {context, choices} input; windows of inputs read and
+// written as they come, each batched by the pipeline.
 int run_choices(EncodeCli& o, models::bert::BertTaskModel& model, const text::Tokenizer& tok) {
   check(o.out.format == "jsonl" || o.out.format == "text", "--output-format {}: multiple choice writes jsonl or text",
         o.out.format);
@@ -81,21 +83,33 @@ int run_choices(EncodeCli& o, models::bert::BertTaskModel& model, const text::To
   TextReader reader(o.text_in, TextKind::Choices);
   LineWriter writer(o.out);
   Progress progress("encode", -1);
-  TextItem item;
+  const size_t window = static_cast<size_t>(o.s.batch_size) * kWindowBatches;
   size_t n = 0;
-  while (reader.next(item)) {
-    auto rec = pipelines::multiple_choice(model, tok, item.text, item.choices, eo,
-                                          model.config().max_position_embeddings, item.where);
-    if (o.out.format == "text") {
-      writer.write(text_line(rec, Head::MultipleChoice));
-    } else {
-      pipelines::Record r;
-      if (!item.id.is_null()) r["id"] = item.id;
-      r.update(rec);
-      writer.write(r.dump() + "\n");
+  for (bool more = true; more;) {
+    std::vector<pipelines::ChoiceInput> inputs;
+    std::vector<nlohmann::json> ids;
+    TextItem item;
+    while (inputs.size() < window && (more = reader.next(item))) {
+      inputs.push_back({std::move(item.text), std::move(item.choices), item.where});
+      ids.push_back(std::move(item.id));
     }
-    progress.advance(1);
-    ++n;
+    if (inputs.empty()) break;
+    const auto recs = pipelines::multiple_choice(model, tok, inputs, eo, model.config().max_position_embeddings,
+                                                 o.s.batch_size);
+    std::string chunk;
+    for (size_t i = 0; i < recs.size(); ++i) {
+      if (o.out.format == "text") {
+        chunk += text_line(recs[i], Head::MultipleChoice);
+        continue;
+      }
+      pipelines::Record r;
+      if (!ids[i].is_null()) r["id"] = ids[i];
+      r.update(recs[i]);
+      chunk += r.dump() + "\n";
+    }
+    writer.write(chunk);
+    progress.advance(static_cast<int64_t>(inputs.size()));
+    n += inputs.size();
   }
   progress.finish();
   check(n > 0, "{}: no input texts", reader.name());

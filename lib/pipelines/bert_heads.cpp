@@ -198,37 +198,6 @@ Record qa_answer(const float* sl, const float* el, const text::Tokenizer& tok, c
   return r;
 }
 
-Record multiple_choice(models::Model& model, const text::Tokenizer& tok, const std::string& context,
-                       const std::vector<std::string>& choices, const text::EncodeOptions& eo,
-                       int64_t max_positions, const std::string& where) {
-  std::vector<text::Encoding> encs;
-  for (const auto& c : choices) {
-    try {
-      encs.push_back(tok.encode(context, c, eo));
-    } catch (const Error& err) {
-      throw Error("{}: {}", where, err.what());
-    }
-    check(static_cast<int64_t>(encs.back().input_ids.size()) <= max_positions,
-          "{}: {} tokens, more than max_position_embeddings {} (use --truncation longest_first)", where,
-          encs.back().input_ids.size(), max_positions);
-  }
-  const TensorMap in = text::pad_batch(encs, tok.pad_id(), tok.has_token_type_ids());
-  TensorMap in3;
-  for (auto& n : in.names) {
-    const Tensor& t = in.tensors.at(n);
-    in3.add(n, t.reshape({1, t.dim(0), t.dim(1)}));
-  }
-  const TensorMap out = model.forward(in3);
-  const auto p = softmax(out.at("logits").data<float>(), static_cast<int64_t>(encs.size()));
-  const int64_t best = std::max_element(p.begin(), p.end()) - p.begin();
-  Record r;
-  r["choice"] = best;
-  r["text"] = choices[best];
-  r["score"] = p[best];
-  r["scores"] = p;
-  return r;
-}
-
 Record head_record(const HeadSpec& spec, const text::Tokenizer& tok, const TensorMap& out, int64_t b,
                    const EncodedText& in) {
   const int64_t len = static_cast<int64_t>(in.enc.input_ids.size());
@@ -255,7 +224,7 @@ Record head_record(const HeadSpec& spec, const text::Tokenizer& tok, const Tenso
       r["scores"] = {{"is_next", p[0]}, {"not_next", p[1]}};
       return r;
     }
-    case Head::MultipleChoice:  // one record per [1, num_choices, T] forward: multiple_choice()
+    case Head::MultipleChoice:  // records per [batch, num_choices, T] forward: multiple_choice.h
       break;
   }
   return {};

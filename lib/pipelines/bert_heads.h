@@ -49,11 +49,4 @@ Record qa_answer(const float* start_logits, const float* end_logits, const text:
 
 std::vector<float> softmax(const float* x, int64_t n);
 
-// Multiple choice: the (context, choice) pairs as one [1, num_choices, T]
-// forward, as a QDQBertForMultipleChoice user feeds them; softmax over the
-// choices: {"choice", "text", "score", "scores"}.
-Record multiple_choice(models::Model& model, const text::Tokenizer& tok, const std::string& context,
-                       const std::vector<std::string>& choices, const text::EncodeOptions& eo,
-                       int64_t max_positions, const std::string& where);
-
 }  // namespace qdq::pipelines

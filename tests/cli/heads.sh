@@ -62,6 +62,27 @@ assert all(abs(a - b) < 1e-6 for a, b in zip(rev["scores"], one["scores"][::-1])
 assert txt == one, (txt, one)
 print("ok: multiple-choice encode")
 PY
+# Batching: inputs with the same number of choices share one [batch, choices, T] forward; a record
+# does not depend on the batch size or its neighbours (padding is masked): -b 1 vs -b 4 within 1e-6.
+cat >"$T/mcb.jsonl" <<'J'
+{"context": "The cat sat on the mat.", "choices": ["It purred.", "The car exploded loudly.", "It slept."]}
+{"context": "Paris is", "choices": ["in France.", "a fish."]}
+{"context": "Water boils at", "choices": ["a hundred degrees.", "noon on a long and sunny afternoon.", "home."]}
+{"context": "Birds", "choices": ["fly.", "swim."]}
+{"context": "A long context about many things that keeps going for a while", "choices": ["yes.", "no."]}
+J
+"$BIN" -q encode -m "$MC" -i "$T/mcb.jsonl" -b 1 -o "$T/mcb1.out"
+"$BIN" -q encode -m "$MC" -i "$T/mcb.jsonl" -b 4 -o "$T/mcb4.out"
+python3 - "$T" <<'PY'
+import json, sys
+T = sys.argv[1]
+a = [json.loads(l) for l in open(T + "/mcb1.out")]
+b = [json.loads(l) for l in open(T + "/mcb4.out")]
+assert [len(r["scores"]) for r in a] == [3, 2, 3, 2, 2], a
+for x, y in zip(a, b):
+    assert x["choice"] == y["choice"] and all(abs(p - q) < 1e-6 for p, q in zip(x["scores"], y["scores"])), (x, y)
+print("ok: multiple-choice batching")
+PY
 # encode, next sentence prediction: text pairs (tab or JSONL text_pair), probabilities of is_next / not_next.
 printf '{"text": "The cat sat.", "text_pair": "It purred."}\n' >"$T/nsp.jsonl"
 "$BIN" -q encode -m "$H/nsp" -i "$T/nsp.jsonl" -o "$T/nsp.out"

@@ -32,13 +32,22 @@ class BertGraph {
   BertGraph(GraphBuilder& g, WeightStore& w, const BertConfig& c, const quant::QuantPlan& plan, int opset)
       : g_(g), w_(w), c_(c), plan_(plan), opset_(opset) {
     for (auto& q : plan.all()) quantized_ = quantized_ || q->has_amax();
+    // Where the encoder sits in this class's module tree, as its registry names it: "bert." for a
+    // head, "" for a bare QDQBertModel (the graph below spells modules as a head's checkpoint does).
+    for (auto& l : plan.linears()) {
+      const size_t at = l->module.find("encoder.layer.");
+      if (at != std::string::npos) {
+        encoder_root_ = l->module.substr(0, at);
+        break;
+      }
+    }
   }
 
-  // The quantizer `name` (HF name with "bert."), also found without the prefix (a bare QDQBertModel's names).
+  // The registry's quantizer of graph module `name` ("bert.encoder...", re-rooted at the class's own root).
   const quant::TensorQuantizer& quantizer(const std::string& name) const {
-    const quant::TensorQuantizer* q = plan_.find(name);
-    if (!q && name.rfind("bert.", 0) == 0) q = plan_.find(name.substr(5));
-    check(q != nullptr, "ONNX export: the model has no quantizer '{}'", name);
+    const std::string own = name.rfind("bert.", 0) == 0 ? encoder_root_ + name.substr(5) : name;
+    const quant::TensorQuantizer* q = plan_.find(own);
+    check(q != nullptr, "ONNX export: the model has no quantizer '{}'", own);
     return *q;
   }
   std::string qdq(const std::string& x, const std::string& quantizer_name) {
@@ -227,6 +236,7 @@ class BertGraph {
   WeightStore& w_;
   const BertConfig& c_;
   const quant::QuantPlan& plan_;
+  std::string encoder_root_ = "bert.";
   int opset_;
   bool quantized_ = false;
   std::string word_;  // the word embedding initializer (tied to the MLM decoder)

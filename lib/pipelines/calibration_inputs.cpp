@@ -189,7 +189,9 @@ std::vector<CalibrationBatch> calibration_batches(models::Model& model, const st
       check(!records[i].target, "calibration text {}: \"target\" is the decoder text of an encoder-decoder model; "
             "{} calibrates on \"text\" alone", i + 1, model.arch());
   if (seq2seq) return seq2seq_batches(*g, model_dir, records, o);
-  if (g) return causal_batches(model_dir, records, o);
+  // A BERT-family causal LM (QDQBertLMHeadModel) reads text as BERT does ([CLS] ... [SEP]), as its
+  // calibration is run in Hugging Face (bert_tok(texts, padding=True)); ProphetNet's continues prompts.
+  if (g && model.family() != "bert") return causal_batches(model_dir, records, o);
   return encoder_batches(model_dir, records, o);
 }
 

@@ -28,34 +28,35 @@ EncoderDecoderModel::EncoderDecoderModel(const Checkpoint& ck) : gen_(generation
   std::string et = ej.value("model_type", ""), dt = dj.value("model_type", "");
   check(et == "bert" || et == "qdqbert", "{}/config.json: encoder model_type '{}' is not supported (bert)", ck.dir,
         et);
-  check(dt == "prophetnet", "{}/config.json: decoder model_type '{}' is not supported (prophetnet)", ck.dir, dt);
+  check(dt == "prophetnet" || dt == "bert" || dt == "qdqbert",
+        "{}/config.json: decoder model_type '{}' is not supported (prophetnet, bert, qdqbert)", ck.dir, dt);
   bert::BertConfig ec = bert::parse_bert_config(ej, ck.dir + "/config.json (encoder)");
-  dec_cfg_ = prophetnet::parse_config(dj, ck.dir + "/config.json (decoder)");
-  check(dec_cfg_.add_cross_attention, "{}/config.json: the decoder has no cross-attention (add_cross_attention)",
-        ck.dir);
-  decoder_start_ = id_of(ck, "decoder_start_token_id", dec_cfg_.decoder_start_token_id);
-  pad_ = id_of(ck, "pad_token_id", dec_cfg_.pad_token_id);
 
   WeightStore ws(ck);
   enc_ = std::make_unique<bert::BertModel>(ec, ws, "encoder.", plan_, bert::Pooler::Optional);
+  // Both decoder families name the width hidden_size (ProphetNet's default 1024, BERT's 768).
+  const int64_t dh = dj.contains("hidden_size") && dj["hidden_size"].is_number_integer()
+                         ? dj["hidden_size"].get<int64_t>()
+                         : (dt == "prophetnet" ? 1024 : 768);
   const bool has_xattn_size = dj.contains("cross_attention_hidden_size") && !dj["cross_attention_hidden_size"].is_null();
-  if (ec.hidden_size != dec_cfg_.hidden_size && !has_xattn_size) {
-    proj_.emplace("enc_to_dec_proj", ws.take("enc_to_dec_proj.weight", {dec_cfg_.hidden_size, ec.hidden_size}, true),
-                  ws.take("enc_to_dec_proj.bias", {dec_cfg_.hidden_size}), plan_,
-                  ws.key_of("enc_to_dec_proj.weight").value_or(""));
+  if (ec.hidden_size != dh && !has_xattn_size) {
+    proj_.emplace("enc_to_dec_proj", ws.take("enc_to_dec_proj.weight", {dh, ec.hidden_size}, true),
+                  ws.take("enc_to_dec_proj.bias", {dh}), plan_, ws.key_of("enc_to_dec_proj.weight").value_or(""));
   }
-  check(ec.hidden_size == dec_cfg_.hidden_size || proj_, "{}/config.json: encoder hidden size {} != decoder {}",
-        ck.dir, ec.hidden_size, dec_cfg_.hidden_size);
-  Tensor word = prophetnet::take_word_embeddings(ws, "decoder.prophetnet.", dec_cfg_);
-  Tensor head = prophetnet::take_head_weight(ws, "decoder.lm_head", dec_cfg_, word);
-  lm_ = prophetnet::LmDecoder("decoder.prophetnet.decoder", "decoder.lm_head", ws, dec_cfg_, word, head, plan_);
+  check(ec.hidden_size == dh || proj_, "{}/config.json: encoder hidden size {} != decoder {}", ck.dir,
+        ec.hidden_size, dh);
+  const std::string where = ck.dir + "/config.json (decoder)";
+  dec_ = dt == "prophetnet" ? make_prophetnet_decoder(dj, where, ws, plan_) : make_bert_decoder(dj, where, ws, plan_);
+  check(dec_->hidden_size() == dh, "{}: hidden_size {} read as {}", where, dec_->hidden_size(), dh);
+  decoder_start_ = id_of(ck, "decoder_start_token_id", dec_->default_decoder_start());
+  pad_ = id_of(ck, "pad_token_id", dec_->default_pad());
   ws.finish();
 }
 
 void EncoderDecoderModel::prepare() {
   enc_->prepare();
   if (proj_) proj_->prepare();
-  lm_.prepare();
+  dec_->prepare();
 }
 
 Tensor EncoderDecoderModel::encode(const std::vector<int64_t>& src, int64_t B, int64_t L,
@@ -90,41 +91,34 @@ TensorMap EncoderDecoderModel::forward(const TensorMap& in) {
   check(dec.B == src.B, "inputs: decoder_input_ids has batch {}, input_ids {}", dec.B, src.B);
   Tensor enc_last;
   Tensor enc = encode(src.v, src.B, src.T, src_mask, tt, &enc_last);
-  auto o = lm_.decoder().forward(dec.v, dec.B, dec.T, dec_mask, enc, src_mask, mode_);
-  Tensor pl = lm_.predict_logits(o.ngram, dec.T);
-  TensorMap streams;
-  prophetnet::add_logits(streams, pl);
+  TensorMap dec_out;
+  dec_->forward(dec.v, dec.B, dec.T, dec_mask, enc, src_mask, dec_out);
   TensorMap out;
   if (in.has("labels")) {
     check(labels.B == dec.B && labels.T == dec.T, "inputs: labels are [{}, {}], the decoder input [{}, {}]",
           labels.B, labels.T, dec.B, dec.T);
-    out.add("loss", prophetnet::scalar(prophetnet::cross_entropy(streams.at("logits"), labels.v)));
+    out.add("loss", prophetnet::scalar(prophetnet::cross_entropy(dec_out.at("logits"), labels.v)));
   }
-  out.add("logits", streams.at("logits"));
+  out.add("logits", dec_out.at("logits"));
   out.add("encoder_last_hidden_state", enc_last);
-  // Not in Seq2SeqLMOutput; what m.decoder(...) / its base decoder return, for validation.
-  if (streams.has("logits_ngram")) out.add("decoder_logits_ngram", streams.at("logits_ngram"));
-  out.add("decoder_last_hidden_state", o.main);
-  out.add("decoder_last_hidden_state_ngram", o.ngram);
+  for (auto& n : dec_out.names)
+    if (n != "logits") out.add(n, dec_out.at(n));
   return out;
 }
 
 std::unique_ptr<DecoderState> EncoderDecoderModel::start(const std::vector<int64_t>& src, int64_t B, int64_t L,
-                                                     const std::vector<int64_t>& src_mask, int64_t expand,
-                                                     int64_t capacity) {
+                                                         const std::vector<int64_t>& src_mask, int64_t expand,
+                                                         int64_t capacity) {
   Tensor enc = prophetnet::repeat_rows(encode(src, B, L, src_mask, Tensor(), nullptr), expand);
-  auto st = std::make_unique<prophetnet::GenState>();
-  st->rows = B * expand;
-  st->cache = lm_.decoder().new_cache(st->rows, capacity, enc, prophetnet::repeat_rows(src_mask, B, expand));
-  return st;
+  return dec_->start(B * expand, capacity, enc, prophetnet::repeat_rows(src_mask, B, expand));
 }
 
 Tensor EncoderDecoderModel::prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) {
   check(len == 1, "EncoderDecoderModel generate: the decoder starts from one token, got {}", len);
-  return lm_.step(state_as<prophetnet::GenState>(st), seqs);
+  return dec_->step(st, seqs);
 }
 
-Tensor EncoderDecoderModel::step(DecoderState& st, const std::vector<int64_t>& tokens) { return lm_.step(state_as<prophetnet::GenState>(st), tokens); }
+Tensor EncoderDecoderModel::step(DecoderState& st, const std::vector<int64_t>& tokens) { return dec_->step(st, tokens); }
 
 }  // namespace qdq::models::encoder_decoder
 

@@ -1,17 +1,18 @@
 #pragma once
 // transformers' EncoderDecoderModel with a BERT encoder (encoder.*) and a
-// ProphetNetForCausalLM decoder with cross-attention (decoder.*), as
-// from_encoder_decoder_pretrained builds it. Its loss is plain cross-entropy
-// over `logits` (no n-gram streams, no label smoothing); enc_to_dec_proj maps
-// the encoder output when the hidden sizes differ.
+// decoder with cross-attention (decoder.*), as from_encoder_decoder_pretrained
+// builds it: ProphetNetForCausalLM or QDQBertLMHeadModel / BertLMHeadModel,
+// chosen by the decoder config's model_type. Its loss is plain cross-entropy
+// over `logits` (labels not shifted again; no n-gram streams, no label
+// smoothing); enc_to_dec_proj maps the encoder output when the hidden sizes differ.
 #include <memory>
 #include <optional>
 
 #include "layers/quant_linear.h"
 #include "models/bert/bert_model.h"
 #include "models/model.h"
+#include "models/encoder_decoder/seq2seq_decoder.h"
 #include "models/prophetnet/gen_state.h"
-#include "models/prophetnet/lm_decoder.h"
 
 namespace qdq::models::encoder_decoder {
 
@@ -24,29 +25,26 @@ class EncoderDecoderModel : public Model, public Generative, public prophetnet::
   void prepare() override;
 
   bool is_encoder_decoder() const override { return true; }
-  int64_t vocab_size() const override { return dec_cfg_.vocab_size; }
-  int64_t max_decoder_tokens() const override {
-    return dec_cfg_.max_position_embeddings - dec_cfg_.pad_token_id - 2;
-  }
+  int64_t vocab_size() const override { return dec_->vocab_size(); }
+  int64_t max_decoder_tokens() const override { return dec_->max_decoder_tokens(); }
   const nlohmann::json& generation_defaults() const override { return gen_; }
   std::unique_ptr<DecoderState> start(const std::vector<int64_t>& src, int64_t B, int64_t L,
                                   const std::vector<int64_t>& src_mask, int64_t expand, int64_t capacity) override;
   Tensor prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) override;
   Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override;
-  void set_ngram_relpos(prophetnet::RelPosMode m) override { mode_ = m; }
+  void set_ngram_relpos(prophetnet::RelPosMode m) override { dec_->set_ngram_relpos(m); }
+  Seq2SeqDecoder& decoder() { return *dec_; }
 
  private:
   // BERT output, then enc_to_dec_proj when present: what the decoder cross-attends to.
   Tensor encode(const std::vector<int64_t>& src, int64_t B, int64_t L, const std::vector<int64_t>& mask,
                 const Tensor& token_type_ids, Tensor* encoder_last_hidden_state);
 
-  prophetnet::Config dec_cfg_;
   int64_t decoder_start_ = 0, pad_ = 0;
   nlohmann::json gen_;
   std::unique_ptr<bert::BertModel> enc_;
   std::optional<layers::QuantLinear> proj_;
-  prophetnet::LmDecoder lm_;
-  prophetnet::RelPosMode mode_ = prophetnet::RelPosMode::HuggingFace;
+  std::unique_ptr<Seq2SeqDecoder> dec_;
 };
 
 }  // namespace qdq::models::encoder_decoder

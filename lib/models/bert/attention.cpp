@@ -220,10 +220,10 @@ Tensor BertAttention::self_attention_int8(const Tensor& x, int64_t B, int64_t Tq
   const kernels::AttnDims D = attend_dims(a, B, Tq);
   const float sq = layers::int8_scale(*mq_), sk = layers::int8_scale(*mk_), sv = layers::int8_scale(*mv_),
               sa = layers::int8_scale(*ma_);
+  // The mask goes in with the softmax, not into the scores matmul (kernels/attention.h says why).
   Tensor scores = kernels::attention_scores_int8(q, sq, k, sk, D, heads_,
-                                                 1.0f / std::sqrt(static_cast<float>(head_dim_)), a.mask_add);
-  kernels::softmax(scores);
-  Tensor p = ma_->desc().is_unsigned ? kernels::quantize_u8(scores, sa) : kernels::quantize_s8(scores, sa);
+                                                 1.0f / std::sqrt(static_cast<float>(head_dim_)), nullptr);
+  Tensor p = kernels::attention_probs_int8(scores, a.mask_add, D, sa, ma_->desc().is_unsigned);
   scores = Tensor();
   if (dense_.int8_ready()) {
     const auto& dk = dense_.int8_kernel();

@@ -1,10 +1,12 @@
 // The strided attention products against split heads + batched_matmul.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
 
+#include "kernels/attention.h"
 #include "kernels/int8.h"
 #include "kernels/ops.h"
 
@@ -98,4 +100,75 @@ TEST_CASE("fake_quant_per_tensor equals quant::fake_quant's arithmetic") {
   Tensor z = x.clone();
   kernels::fake_quant_per_tensor(z.data<float>(), z.numel(), 0.0f, -128.0f, 127.0f);
   for (int64_t i = 0; i < z.numel(); ++i) CHECK(z.data<float>()[i] == 0.0f);
+}
+
+TEST_CASE("int8 scores over many queries (packed operands) equal the strided product, masks and a KV cache") {
+  // Tq >= 16 takes the packed path; Tq = 8 the strided one: both must give the reference.
+  const int64_t B = 2, H = 3, d = 16, kv_rows = 48;
+  const float sq = 20.0f, sk = 25.0f;
+  for (int64_t T : {8, 40}) {
+    for (int causal = 0; causal < 2; ++causal) {
+      CAPTURE(T);
+      CAPTURE(causal);
+      // K stored as a cache of kv_rows rows per sequence, the first T filled.
+      Tensor q = kernels::quantize_s8(randn({B * T, H * d}, 7), sq);
+      Tensor kc = kernels::quantize_s8(randn({B * kv_rows, H * d}, 8), sk);
+      Tensor k(DType::I8, {B * T, H * d});
+      for (int64_t b = 0; b < B; ++b)
+        std::copy_n(kc.data<int8_t>() + b * kv_rows * H * d, T * H * d, k.data<int8_t>() + b * T * H * d);
+      const int64_t mq = causal ? T : 1;
+      std::vector<float> mask(B * mq * T);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < mq; ++i)
+          for (int64_t j = 0; j < T; ++j)
+            mask[(b * mq + i) * T + j] = (causal && j > i) || (b == 1 && j >= T - 3) ? -10000.0f : 0.0f;
+      Tensor s = kernels::attention_scores_int8(q, sq, kc, sk, kernels::AttnDims{B, T, T, kv_rows, mq}, H, 0.25f,
+                                                mask.data());
+      Tensor ref = kernels::batched_matmul_int8(split(q, B, T, H), sq, split(k, B, T, H), sk, true, 0.25f);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t i = 0; i < T; ++i)
+            for (int64_t j = 0; j < T; ++j)
+              ref.data<float>()[((b * H + h) * T + i) * T + j] += mask[(b * mq + (causal ? i : 0)) * T + j];
+      // Masked entries sit near -1e4, where one float ulp is 1e-3.
+      CHECK(max_diff(s.data<float>(), ref.data<float>(), s.numel()) <= 2e-3);
+    }
+  }
+}
+
+TEST_CASE("attention_probs_int8: mask, softmax and P's codes in one call equal the three steps") {
+  const int64_t B = 2, H = 3, T = 20;
+  for (int causal = 0; causal < 2; ++causal)
+    for (bool u : {true, false}) {
+      CAPTURE(causal);
+      CAPTURE(u);
+      const int64_t mq = causal ? T : 1;
+      std::vector<float> mask(B * mq * T);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < mq; ++i)
+          for (int64_t j = 0; j < T; ++j)
+            mask[(b * mq + i) * T + j] = (causal && j > i) || (b == 1 && j >= T - 4) ? -10000.0f : 0.0f;
+      Tensor s = randn({B, H, T, T}, 9);
+      Tensor ref = s.clone();
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t i = 0; i < T; ++i)
+            for (int64_t j = 0; j < T; ++j)
+              ref.data<float>()[((b * H + h) * T + i) * T + j] += mask[(b * mq + (causal ? i : 0)) * T + j];
+      kernels::softmax(ref);
+      const float scale = u ? 255.0f : 127.0f;
+      Tensor want = u ? kernels::quantize_u8(ref, scale) : kernels::quantize_s8(ref, scale);
+      Tensor got = kernels::attention_probs_int8(s, mask.data(), kernels::AttnDims{B, T, T, T, mq}, scale, u);
+      REQUIRE(got.dtype() == want.dtype());
+      // Both are oneDNN softmaxes with their own exp: a code may differ by one at a rounding tie.
+      int64_t worst = 0, off = 0;
+      for (int64_t i = 0; i < got.numel(); ++i) {
+        const int64_t a = u ? got.data<uint8_t>()[i] : got.data<int8_t>()[i];
+        const int64_t b = u ? want.data<uint8_t>()[i] : want.data<int8_t>()[i];
+        worst = std::max<int64_t>(worst, std::abs(a - b));
+        off += a != b;
+      }
+      CHECK(worst <= 1);
+      CHECK(off <= got.numel() / 100);
+    }
 }

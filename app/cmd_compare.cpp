@@ -1,7 +1,8 @@
 // qdqrt compare: the same inputs through fp32 (or fake quant) and int8 (or
 // fake quant) side by side; the error of every output and at every quant
 // point, worst first; with --sensitivity, each quantizer ranked by how much
-// the outputs improve when it alone stays float. A table or JSONL.
+// the outputs improve when it alone stays float. A table or JSONL. With
+// --precision bf16: the bf16 GEMMs' effect on the outputs, against fp32.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -82,18 +83,25 @@ int run_compare(CompareCliOptions& o) {
   check(!o.data.tensors_in.empty() || !o.data.text_in.texts.empty() || !o.data.text_in.input.empty(),
         "compare needs inputs: texts, -i FILE ('-': stdin), or --tensors-in FILE[:GROUP]");
   const std::string test = o.model.precision.empty() ? "int8" : o.model.precision;
-  check(test != "fp32", "--precision fp32: compare runs a quantized precision (int8 or fakequant) against --against");
+  check(test != "fp32", "--precision fp32: compare runs int8, fakequant or bf16 against --against");
+  const bool bf16 = test == "bf16";
+  check(!bf16 || !o.sensitivity, "--sensitivity ranks quantizers; --precision bf16 has none");
+  check(!bf16 || o.against == "fp32", "--precision bf16 compares against fp32 (--against {} needs an amax table)",
+        o.against);
   Dataset data(o.data, o.model.model_dir);
   ModelOptions mo = o.model;
-  mo.precision = "fakequant";  // loads with every amax applied (table or int8 directory)
+  // Quantized tests load with every amax applied (table or int8 directory); bf16 needs none.
+  mo.precision = bf16 ? "bf16" : "fakequant";
   auto model = load_model_for(mo);
   // Texts become batches with the model in fp32 (an encoder-decoder's missing targets are generated).
+  model->quant_plan().set_float_math(quant::FloatMath::Fp32);
   model->quant_plan().set_mode(quant::QuantMode::Disabled);
   model->prepare();
   std::vector<std::pair<std::string, TensorMap>> batches;
   for (auto& b : data.batches(*model)) batches.emplace_back(std::move(b.where), std::move(b.tensors));
   models::CompareOptions co;
-  co.test = mode_of(test);
+  co.test = bf16 ? quant::QuantMode::Disabled : mode_of(test);
+  co.test_math = bf16 ? quant::FloatMath::Bf16 : quant::FloatMath::Fp32;
   co.against = mode_of(o.against);
   co.sensitivity = o.sensitivity;
   const auto r = models::compare_precisions(*model, batches, co);

@@ -107,8 +107,32 @@ void sort_worst_first(std::vector<NamedError>& v) {
 
 }  // namespace
 
+namespace {
+// bf16 against fp32: the same model run with each float math, outputs compared.
+CompareReport compare_float_math(Model& m, const std::vector<std::pair<std::string, TensorMap>>& batches,
+                                 const CompareOptions& o) {
+  check(!o.sensitivity, "compare: --sensitivity ranks quantizers; bf16 has none");
+  auto& plan = m.quant_plan();
+  plan.set_float_math(quant::FloatMath::Fp32);
+  set_modes(m, quant::QuantMode::Disabled);
+  const auto ref = run_all(m, batches);
+  plan.set_float_math(o.test_math);
+  set_modes(m, quant::QuantMode::Disabled);
+  const auto test = run_all(m, batches);
+  plan.set_float_math(quant::FloatMath::Fp32);
+  set_modes(m, quant::QuantMode::Disabled);
+  CompareReport r;
+  std::map<std::string, ErrorStats> per;
+  r.baseline = output_error(ref, test, &per);
+  for (auto& [n, e] : per) r.outputs.push_back({n, e});
+  sort_worst_first(r.outputs);
+  return r;
+}
+}  // namespace
+
 CompareReport compare_precisions(Model& m, const std::vector<std::pair<std::string, TensorMap>>& batches,
                                  const CompareOptions& o) {
+  if (o.test_math != quant::FloatMath::Fp32) return compare_float_math(m, batches, o);
   auto& plan = m.quant_plan();
   for (auto& q : plan.all()) check(q->has_amax(), "compare: quantizer {} has no amax", q->name());
   CompareReport r;

@@ -33,7 +33,9 @@ struct Sensitivity {
 };
 
 struct CompareOptions {
-  quant::QuantMode test = quant::QuantMode::Int8;       // Int8 or FakeQuant
+  quant::QuantMode test = quant::QuantMode::Int8;       // Int8 or FakeQuant; Disabled with test_math Bf16
+  // Bf16 (with test Disabled): bf16 GEMMs against fp32; outputs only (there are no quant points).
+  quant::FloatMath test_math = quant::FloatMath::Fp32;
   quant::QuantMode against = quant::QuantMode::Disabled;  // Disabled (fp32) or FakeQuant
   bool sensitivity = false;
 };

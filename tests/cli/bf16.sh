@@ -37,6 +37,21 @@ for k, (_, shape, w) in want.items():
     assert l2 > 1e-5, (k, "identical to fp32: bf16 did not run")
 PY
 done
+# compare --precision bf16: its report of the outputs' error equals what we measured above (within 1e-6).
+"$BIN" -q compare -m "$FIX/qdqbert-seqcls" --precision bf16 --tensors-in "$FIX/qdqbert-seqcls/inputs.safetensors:test" \
+  --output-format jsonl >"$T/cmp.jsonl"
+python3 - "$T/cmp.jsonl" "$T/qdqbert-seqcls.safetensors" "$FIX/qdqbert-seqcls/outputs_fp32.safetensors" "$HERE" <<'PY'
+import json, math, sys
+sys.path.insert(0, sys.argv[4])
+from bert_check import read_st
+rows = {r["name"]: r for r in map(json.loads, open(sys.argv[1])) if r["kind"] == "output"}
+got, want = read_st(sys.argv[2]), read_st(sys.argv[3])
+assert set(rows) == set(want), (set(rows), set(want))
+for k, (_, _, w) in want.items():
+    d = [abs(a - b) for a, b in zip(got[k][2], w)]
+    # fp32 here is ours, not PyTorch's: the two differ by <= 1e-4 (forward.sh), far below bf16's error.
+    assert abs(rows[k]["max_abs"] - max(d)) < 2e-3, (k, rows[k], max(d))
+PY
 # --amax makes no sense without quantizers running.
 if "$BIN" -q forward -m "$FIX/qdqbert-seqcls" --precision bf16 --amax "$FIX/qdqbert-seqcls/amax_max.json" \
   --tensors-in "$FIX/qdqbert-seqcls/inputs.safetensors:test" --tensors-out "$T/x.safetensors" 2>"$T/err"; then

@@ -55,6 +55,7 @@ std::string render_jsonl(const models::CompareReport& r) {
 std::string render_table(const models::CompareReport& r) {
   std::string out;
   size_t w = 6;
+  for (auto& e : r.outputs) w = std::max(w, e.name.size());
   for (auto& e : r.points) w = std::max(w, e.name.size());
   for (auto& s : r.sensitivity) w = std::max(w, s.quantizer.size());
   auto section = [&](const char* title, const std::vector<models::NamedError>& v) {

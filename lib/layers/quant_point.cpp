@@ -27,6 +27,16 @@ std::string int8_blocker(const quant::TensorQuantizer& q, bool allow_unsigned) {
 
 bool int8_ready(const quant::TensorQuantizer& q, bool allow_unsigned) { return int8_blocker(q, allow_unsigned).empty(); }
 
+std::optional<kernels::FakeQuantStep> fused_fake_quant_step(const quant::TensorQuantizer& q) {
+  if (q.has_tap()) return std::nullopt;
+  if (q.mode() == QuantMode::Disabled) return kernels::FakeQuantStep{};
+  if (q.mode() != QuantMode::FakeQuant && q.mode() != QuantMode::Int8) return std::nullopt;
+  const auto& d = q.desc();
+  if (!q.has_amax() || q.amax().size() != 1 || d.is_unsigned) return std::nullopt;
+  const quant::QuantBounds b = quant::quant_bounds(d.num_bits, d.is_unsigned, d.narrow_range);
+  return kernels::FakeQuantStep{true, quant::quant_scale(q.amax()[0], b.max_bound), b.min_bound, b.max_bound};
+}
+
 float int8_scale(const quant::TensorQuantizer& q) { return kernels::quant_scale(q.amax()[0], q.desc().is_unsigned); }
 
 }  // namespace qdq::layers

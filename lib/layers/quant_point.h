@@ -4,6 +4,9 @@
 #include <string>
 
 #include "core/tensor.h"
+#include <optional>
+
+#include "kernels/residual_norm.h"
 #include "quant/tensor_quantizer.h"
 
 namespace qdq::layers {
@@ -22,5 +25,10 @@ bool int8_ready(const quant::TensorQuantizer& q, bool allow_unsigned = true);
 std::string int8_blocker(const quant::TensorQuantizer& q, bool allow_unsigned = true);
 // kernels::quant_scale for q's amax (valid when int8_ready(q)).
 float int8_scale(const quant::TensorQuantizer& q);
+
+// What a fused kernel may do in place of quant_point(q, x): pass x through (disabled) or one
+// per-tensor signed fake quant (FakeQuant, or Int8 where no integer kernel consumes x). Empty when
+// q must run itself: calibrating, tapped (compare), per channel or unsigned (which checks its input).
+std::optional<kernels::FakeQuantStep> fused_fake_quant_step(const quant::TensorQuantizer& q);
 
 }  // namespace qdq::layers

@@ -95,6 +95,7 @@ class TensorQuantizer {
   // An observer of every tensor apply() sees, before it is quantized (used by
   // `compare` to read what arrives at each point); empty: none.
   void set_tap(std::function<void(const Tensor&)> tap) { tap_ = std::move(tap); }
+  bool has_tap() const { return static_cast<bool>(tap_); }
 
   Calibrator* calibrator() { return calib_.get(); }
   void set_calibrator(std::unique_ptr<Calibrator> c);

@@ -250,6 +250,8 @@ Tensor BertAttention::forward(Tensor& x, int64_t B, int64_t Tq, const Attend& a)
 
 void residual_add_norm(quant::TensorQuantizer& local, Tensor& out, quant::TensorQuantizer& residual, Tensor& x,
                        const Tensor& gamma, const Tensor& beta, float eps) {
+  const auto a = layers::fused_fake_quant_step(local), b = layers::fused_fake_quant_step(residual);
+  if (a && b) return kernels::residual_add_layer_norm(out, x, *a, *b, gamma, beta, eps);
   quant_point(local, out);
   quant_point(residual, x);
   kernels::add(out, x);

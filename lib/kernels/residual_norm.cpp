@@ -18,8 +18,11 @@ inline float fake_quant(float x, const FakeQuantStep& q) {
 }
 }  // namespace
 
-void residual_add_layer_norm(Tensor& out, const Tensor& x, FakeQuantStep fq_out, FakeQuantStep fq_x,
-                             const Tensor& gamma, const Tensor& beta, float eps) {
+// The row loops are compute-bound at SSE2 width (the build targets any x86-64): clones for
+// AVX2 and AVX-512 are picked at load time by the CPU (GCC function multiversioning).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void residual_add_layer_norm(
+    Tensor& out, const Tensor& x, FakeQuantStep fq_out, FakeQuantStep fq_x, const Tensor& gamma, const Tensor& beta,
+    float eps) {
   detail::require_f32(out, "residual add output");
   detail::require_f32(x, "residual add input");
   const int64_t C = out.dim(-1);

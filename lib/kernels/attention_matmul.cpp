@@ -39,6 +39,28 @@ struct Dims {
   int64_t B, Tq, Tk, kv_rows, mask_q;
 };
 
+// One cached attention matmul: c = oscale * a . b (static scale, so brgemm runs), plus the
+// additive mask [B, 1, mask_q, Tk] as a binary post-op when mask_q > 0.
+detail::Prim matmul_prim(const memory::desc& ad, const memory::desc& bd, const memory::desc& cd, float oscale,
+                         int64_t mask_q, int64_t B, int64_t Tk) {
+  auto& eng = detail::engine();
+  dnnl::primitive_attr attr;
+  if (oscale != 1.0f) attr.set_output_scales(0, {oscale});
+  const memory::desc md({B, 1, std::max<int64_t>(mask_q, 1), Tk}, dt::f32, memory::format_tag::abcd);
+  if (mask_q > 0) {
+    dnnl::post_ops po;
+    po.append_binary(dnnl::algorithm::binary_add, md);
+    attr.set_post_ops(po);
+  }
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, eng);
+  detail::Prim prim{dnnl::matmul(pd),
+                    {{DNNL_ARG_SRC, memory(ad, eng, nullptr)},
+                     {DNNL_ARG_WEIGHTS, memory(bd, eng, nullptr)},
+                     {DNNL_ARG_DST, memory(cd, eng, nullptr)}}};
+  if (mask_q > 0) prim.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = memory(md, eng, nullptr);
+  return prim;
+}
+
 // scores: a = Q rows, b = K rows (read as K^T), dst [B, H, Tq, Tk] dense.
 // context: a = P [B, H, Tq, Tk] dense, b = V rows, dst [B*Tq, H*d] rows.
 Tensor run(Kind kind, const Tensor& a, const Tensor& b, const Dims& D, int64_t H, DType out, float oscale,
@@ -68,7 +90,6 @@ Tensor run(Kind kind, const Tensor& a, const Tensor& b, const Dims& D, int64_t H
   const int64_t flags = kind + 2 * (mask_add != nullptr) + 4 * (D.mask_q > 1);
   const detail::Key key{flags, B, (Tq << 32) | Tk, H, d, types, detail::float_bits(oscale), D.kv_rows};
   auto& p = cache.get(key, [&] {
-    auto& eng = detail::engine();
     const int64_t kv_batch = D.kv_rows * HD;
     memory::desc ad, bd, cd;
     if (kind == kScores) {
@@ -80,21 +101,7 @@ Tensor run(Kind kind, const Tensor& a, const Tensor& b, const Dims& D, int64_t H
       bd = memory::desc({B, H, Tk, d}, bt, memory::dims{kv_batch, d, HD, 1});
       cd = heads_view(B, Tq, H, d, ot);
     }
-    dnnl::primitive_attr attr;
-    if (oscale != 1.0f) attr.set_output_scales(0, {oscale});
-    memory::desc md({B, 1, D.mask_q, Tk}, dt::f32, memory::format_tag::abcd);
-    if (mask_add) {
-      dnnl::post_ops po;
-      po.append_binary(dnnl::algorithm::binary_add, md);
-      attr.set_post_ops(po);
-    }
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, eng);
-    detail::Prim prim{dnnl::matmul(pd),
-                      {{DNNL_ARG_SRC, memory(ad, eng, nullptr)},
-                       {DNNL_ARG_WEIGHTS, memory(bd, eng, nullptr)},
-                       {DNNL_ARG_DST, memory(cd, eng, nullptr)}}};
-    if (mask_add) prim.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = memory(md, eng, nullptr);
-    return prim;
+    return matmul_prim(ad, bd, cd, oscale, mask_add ? D.mask_q : 0, B, Tk);
   });
   p.set(DNNL_ARG_SRC, a.raw());
   p.set(DNNL_ARG_WEIGHTS, b.raw());
@@ -137,21 +144,8 @@ Tensor scores_packed(const Tensor& q, const Tensor& k, const Dims& D, int64_t H,
       memory f(from, eng, nullptr), t(to, eng, nullptr);
       return detail::Prim{dnnl::reorder(f, t), {{DNNL_ARG_FROM, f}, {DNNL_ARG_TO, t}}};
     };
-    dnnl::primitive_attr attr;
-    if (oscale != 1.0f) attr.set_output_scales(0, {oscale});
-    memory::desc md({B, 1, D.mask_q, Tk}, dt::f32, memory::format_tag::abcd);
-    if (mask_add) {
-      dnnl::post_ops po;
-      po.append_binary(dnnl::algorithm::binary_add, md);
-      attr.set_post_ops(po);
-    }
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(q_dense, k_dense, cd), attr, eng);
-    detail::Prim mm{dnnl::matmul(pd),
-                    {{DNNL_ARG_SRC, memory(q_dense, eng, nullptr)},
-                     {DNNL_ARG_WEIGHTS, memory(k_dense, eng, nullptr)},
-                     {DNNL_ARG_DST, memory(cd, eng, nullptr)}}};
-    if (mask_add) mm.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = memory(md, eng, nullptr);
-    return Packed{reorder(q_rows, q_dense), reorder(k_rows, k_dense), std::move(mm)};
+    return Packed{reorder(q_rows, q_dense), reorder(k_rows, k_dense),
+                  matmul_prim(q_dense, k_dense, cd, oscale, mask_add ? D.mask_q : 0, B, Tk)};
   });
   p.pack_q.set(DNNL_ARG_FROM, q.raw());
   p.pack_q.set(DNNL_ARG_TO, qd.raw());

@@ -45,7 +45,7 @@ std::unique_ptr<Model> load_model(const std::string& dir, const LoadOptions& opt
       auto* rp = dynamic_cast<prophetnet::NgramRelPosOption*>(model.get());
       check(opts.ngram_relpos == "huggingface" || opts.ngram_relpos == "original",
             "n-gram relpos '{}': expected huggingface or original", opts.ngram_relpos);
-      if (rp)
+      if (rp && rp->has_ngram_decoder())
         rp->set_ngram_relpos(opts.ngram_relpos == "original" ? prophetnet::RelPosMode::Original
                                                              : prophetnet::RelPosMode::HuggingFace);
       else

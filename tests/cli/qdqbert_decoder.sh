@@ -30,6 +30,9 @@ py same-ints "$T/bb.safetensors" sequences "$GEN" bert2bert.beam.sequences
 py close "$T/bb.safetensors" sequences_scores "$GEN" bert2bert.beam.sequences_scores 1e-5
 out=$("$BIN" -q generate -m "$FX/bert2bert" "You may charge a fee for the physical act of transferring a copy." --max-length 10)
 [ -n "$out" ]
+# ProphetNet's n-gram setting means nothing to a QDQBERT decoder: said so, not silently taken.
+"$BIN" generate -m "$FX/bert2bert" --ngram-relpos original "a text" --max-length 5 >/dev/null 2>"$T/warn"
+grep -q "no effect" "$T/warn"
 
 # forward with labels: QDQBertLMHeadModel shifts them itself; EncoderDecoderModel builds the decoder
 # input from them (shift_tokens_right) and does not shift again.

@@ -33,6 +33,7 @@ class EncoderDecoderModel : public Model, public Generative, public prophetnet::
   Tensor prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) override;
   Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override;
   void set_ngram_relpos(prophetnet::RelPosMode m) override { dec_->set_ngram_relpos(m); }
+  bool has_ngram_decoder() const override { return dec_->has_ngram_streams(); }
   Seq2SeqDecoder& decoder() { return *dec_; }
 
  private:

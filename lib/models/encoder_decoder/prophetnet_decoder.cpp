@@ -47,6 +47,7 @@ class ProphetNetDecoder : public Seq2SeqDecoder {
   }
   void prepare() override { lm_.prepare(); }
   void set_ngram_relpos(prophetnet::RelPosMode m) override { mode_ = m; }
+  bool has_ngram_streams() const override { return true; }
 
  private:
   prophetnet::Config c_;

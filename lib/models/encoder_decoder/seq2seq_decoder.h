@@ -40,6 +40,7 @@ class Seq2SeqDecoder {
   virtual void prepare() = 0;
   // ProphetNet only; others ignore it.
   virtual void set_ngram_relpos(prophetnet::RelPosMode) {}
+  virtual bool has_ngram_streams() const { return false; }
   // The QDQBERT decoder itself (validation of its cache), or null.
   virtual bert::BertLmDecoder* bert_lm() { return nullptr; }
 };

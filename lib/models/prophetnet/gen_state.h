@@ -16,6 +16,9 @@ class NgramRelPosOption {
  public:
   virtual ~NgramRelPosOption() = default;
   virtual void set_ngram_relpos(RelPosMode m) = 0;
+  // False for a model that offers the setting but runs no n-gram decoder (an EncoderDecoderModel
+  // whose decoder is QDQBERT): the setting then has no effect, and callers say so.
+  virtual bool has_ngram_decoder() const { return true; }
 };
 
 }  // namespace qdq::models::prophetnet

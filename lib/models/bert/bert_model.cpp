@@ -1,5 +1,7 @@
 #include "models/bert/bert_model.h"
 
+#include "models/bert/decoder_mask.h"
+
 #include <limits>
 
 namespace qdq::models::bert {
@@ -108,17 +110,7 @@ Tensor BertModel::forward_decoder(const int64_t* ids, const int64_t* tt, int64_t
   for (int64_t i = 0; i < B * T; ++i)
     check(ids[i] >= 0 && ids[i] < cfg_.vocab_size, "input 'input_ids' holds {} at [{}, {}], outside the vocabulary 0..{}",
           ids[i], i / T, i % T, cfg_.vocab_size - 1);
-  check(mask.empty() || static_cast<int64_t>(mask.size()) == B * Tk,
-        "input 'attention_mask' has {} values, expected [{}, {}] (past + new tokens)", mask.size(), B, Tk);
-  // [B, T, Tk]: query i (at position past + i) sees key j when j <= past + i and mask[b, j] is 1.
-  std::vector<float> self_mask(B * T * Tk);
-  const float lowest = std::numeric_limits<float>::lowest();
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t i = 0; i < T; ++i)
-      for (int64_t j = 0; j < Tk; ++j) {
-        const bool keep = j <= past + i && (mask.empty() || mask[b * Tk + j] != 0);
-        self_mask[(b * T + i) * Tk + j] = keep ? 0.0f : lowest;
-      }
+  const std::vector<float> self_mask = decoder_self_mask(mask, B, T, past);
   Tensor x = emb_.forward(ids, tt, B, T, past);
   for (size_t li = 0; li < layers_.size(); ++li) {
     Attend self;

@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include "core/big_buffer.h"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -19,12 +21,10 @@ int64_t shape_numel(const Shape& s) {
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   for (auto d : shape_) check(d >= 0, "negative dimension in shape {}", shape_str(shape_));
-  size_t bytes = (nbytes() + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, bytes ? bytes : 64);
-  if (!p) throw std::bad_alloc();
-  std::memset(p, 0, bytes);
-  holder_ = std::shared_ptr<void>(p, std::free);
-  data_ = p;
+  const size_t bytes = (nbytes() + 63) / 64 * 64;
+  holder_ = big_buffer(bytes);
+  data_ = holder_.get();
+  std::memset(data_, 0, bytes);
 }
 
 Tensor Tensor::borrow(DType dtype, Shape shape, void* data, std::shared_ptr<void> holder) {

@@ -1,5 +1,7 @@
 #include "kernels/engine.h"
 
+#include "core/big_buffer.h"
+
 #include <malloc.h>
 
 #include <algorithm>
@@ -63,9 +65,9 @@ void require_f32(const Tensor& t, const char* what) {
 
 Tensor uninit(DType dtype, Shape shape) {
   const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
-  void* p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
-  if (!p) throw std::bad_alloc();
-  return Tensor::borrow(dtype, std::move(shape), p, std::shared_ptr<void>(p, std::free));
+  auto holder = big_buffer(bytes);  // huge pages, pooled (core/big_buffer.h)
+  void* p = holder.get();
+  return Tensor::borrow(dtype, std::move(shape), p, std::move(holder));
 }
 
 }  // namespace qdq::kernels::detail

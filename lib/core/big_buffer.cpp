@@ -1,0 +1,80 @@
+#include "core/big_buffer.h"
+
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <new>
+
+namespace qdq {
+
+namespace {
+
+constexpr size_t kHuge = size_t{2} << 20;
+// Freed blocks kept for reuse, at most this many bytes (beyond: unmapped, oldest size class first).
+constexpr size_t kPoolLimit = size_t{1} << 30;
+
+struct Pool {
+  std::mutex mu;
+  std::multimap<size_t, void*> free;  // rounded size -> block
+  size_t pooled = 0;
+};
+
+Pool& pool() {
+  static auto* p = new Pool;  // never destroyed: tensors may outlive static destruction
+  return *p;
+}
+
+void* map_block(size_t size) {
+  // Over-map by 2 MB to align the block, then return the unaligned head and tail.
+  void* raw = mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  const auto base = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = (base + kHuge - 1) & ~(kHuge - 1);
+  if (aligned > base) munmap(raw, aligned - base);
+  const uintptr_t end = base + size + kHuge, block_end = aligned + size;
+  if (end > block_end) munmap(reinterpret_cast<void*>(block_end), end - block_end);
+  void* p = reinterpret_cast<void*>(aligned);
+  madvise(p, size, MADV_HUGEPAGE);  // advice only: a kernel without THP ignores or refuses it
+  return p;
+}
+
+void release(void* p, size_t size) {
+  Pool& pl = pool();
+  std::lock_guard<std::mutex> lock(pl.mu);
+  pl.free.emplace(size, p);
+  pl.pooled += size;
+  while (pl.pooled > kPoolLimit && !pl.free.empty()) {
+    auto it = std::prev(pl.free.end());  // the largest block goes first
+    munmap(it->second, it->first);
+    pl.pooled -= it->first;
+    pl.free.erase(it);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<void> big_buffer(size_t bytes) {
+  if (bytes < kBigBufferMin) {
+    void* p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
+    if (!p) throw std::bad_alloc();
+    return std::shared_ptr<void>(p, std::free);
+  }
+  const size_t size = (bytes + kHuge - 1) / kHuge * kHuge;
+  void* p = nullptr;
+  {
+    Pool& pl = pool();
+    std::lock_guard<std::mutex> lock(pl.mu);
+    auto it = pl.free.find(size);  // same size class: activations repeat batch after batch
+    if (it != pl.free.end()) {
+      p = it->second;
+      pl.pooled -= size;
+      pl.free.erase(it);
+    }
+  }
+  if (!p) p = map_block(size);
+  return std::shared_ptr<void>(p, [size](void* q) { release(q, size); });
+}
+
+}  // namespace qdq

@@ -27,8 +27,8 @@ Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, f
 // Int8 attention probabilities from unmasked scores [B, H, Tq, Tk] (modified in place): the mask
 // added, softmax over the keys, and the result written as P's quantizer codes (round half to even,
 // saturated; U8 when is_unsigned, else I8), in two oneDNN passes. Cheaper than masking in the
-// scores matmul (a broadcast binary post-op there costs 3 to 4x the product itself) followed by
-// an f32 softmax and a separate quantize pass.
+// scores matmul (a broadcast binary post-op there costs 3 to 4x the product itself: 1.1-1.4 vs
+// 0.31 ms at 8 x 12 x 128 x 64, one thread) followed by an f32 softmax and a separate quantize pass.
 Tensor attention_probs_int8(Tensor& scores, const float* mask_add, const AttnDims& d, float scale, bool is_unsigned);
 
 }  // namespace qdq::kernels

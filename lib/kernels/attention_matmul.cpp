@@ -111,56 +111,6 @@ Tensor run(Kind kind, const Tensor& a, const Tensor& b, const Dims& D, int64_t H
   return c;
 }
 
-// Int8 Q.K^T over many queries (encoding, a prompt): oneDNN's brgemm reads strided s8 operands
-// (heads as views of [B*T, H*d], K read transposed) an order of magnitude slower than dense ones,
-// while packing Q into [B, H, Tq, d] and K into [B, H, d, Tk] costs two byte copies. Scores and
-// numerics are the same; only the operands' layout changes.
-constexpr int64_t kPackMinQueries = 16;
-
-Tensor scores_packed(const Tensor& q, const Tensor& k, const Dims& D, int64_t H, float oscale, const float* mask_add) {
-  const int64_t B = D.B, Tq = D.Tq, Tk = D.Tk, HD = q.dim(-1), d = HD / H;
-  check(H > 0 && HD % H == 0, "attention matmul: width {} is not a multiple of {} heads", HD, H);
-  check(q.numel() == B * Tq * HD && k.numel() == B * D.kv_rows * HD && Tk <= D.kv_rows,
-        "attention scores: Q {} / K {} do not fit B={} Tq={} Tk={}", shape_str(q.shape()), shape_str(k.shape()), B,
-        Tq, Tk);
-  Tensor c = detail::uninit(DType::F32, {B, H, Tq, Tk});
-  if (c.numel() == 0) return c;
-  Tensor qd = detail::uninit(DType::I8, {B, H, Tq, d}), kd = detail::uninit(DType::I8, {B, H, d, Tk});
-  struct Packed {
-    detail::Prim pack_q, pack_k, mm;
-  };
-  static detail::ShapeCache<Packed> cache;
-  std::lock_guard<std::mutex> lock(cache.mu);
-  const int64_t flags = 2 * (mask_add != nullptr) + 4 * (D.mask_q > 1);
-  const detail::Key key{flags, B, Tq, Tk, H, d, detail::float_bits(oscale), D.kv_rows};
-  auto& p = cache.get(key, [&] {
-    auto& eng = detail::engine();
-    const memory::desc q_rows = heads_view(B, Tq, H, d, dt::s8);
-    const memory::desc q_dense({B, H, Tq, d}, dt::s8, memory::format_tag::abcd);
-    const memory::desc k_rows({B, H, d, Tk}, dt::s8, memory::dims{D.kv_rows * HD, d, 1, HD});
-    const memory::desc k_dense({B, H, d, Tk}, dt::s8, memory::format_tag::abcd);
-    const memory::desc cd({B, H, Tq, Tk}, dt::f32, memory::format_tag::abcd);
-    auto reorder = [&](const memory::desc& from, const memory::desc& to) {
-      memory f(from, eng, nullptr), t(to, eng, nullptr);
-      return detail::Prim{dnnl::reorder(f, t), {{DNNL_ARG_FROM, f}, {DNNL_ARG_TO, t}}};
-    };
-    return Packed{reorder(q_rows, q_dense), reorder(k_rows, k_dense),
-                  matmul_prim(q_dense, k_dense, cd, oscale, mask_add ? D.mask_q : 0, B, Tk)};
-  });
-  p.pack_q.set(DNNL_ARG_FROM, q.raw());
-  p.pack_q.set(DNNL_ARG_TO, qd.raw());
-  p.pack_q.run();
-  p.pack_k.set(DNNL_ARG_FROM, k.raw());
-  p.pack_k.set(DNNL_ARG_TO, kd.raw());
-  p.pack_k.run();
-  p.mm.set(DNNL_ARG_SRC, qd.raw());
-  p.mm.set(DNNL_ARG_WEIGHTS, kd.raw());
-  p.mm.set(DNNL_ARG_DST, c.raw());
-  if (mask_add) p.mm.set(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mask_add);
-  p.mm.run();
-  return c;
-}
-
 Dims dims(const AttnDims& D) { return {D.B, D.Tq, D.Tk, D.kv_rows, D.mask_q}; }
 
 float int8_oscale(float sa, float sb, float mul) { return (sa == 0.0f || sb == 0.0f) ? 0.0f : mul / (sa * sb); }
@@ -198,9 +148,7 @@ Tensor attention_scores_int8(const Tensor& q, float scale_q, const Tensor& k, fl
                              int64_t H, float alpha, const float* mask_add) {
   check(q.dtype() == DType::I8 && k.dtype() == DType::I8, "attention_scores_int8: Q and K must be I8, got {} and {}",
         dtype_name(q.dtype()), dtype_name(k.dtype()));
-  const float oscale = int8_oscale(scale_q, scale_k, alpha);
-  if (D.Tq >= kPackMinQueries) return scores_packed(q, k, dims(D), H, oscale, mask_add);
-  return run(kScores, q, k, dims(D), H, DType::F32, oscale, mask_add);
+  return run(kScores, q, k, dims(D), H, DType::F32, int8_oscale(scale_q, scale_k, alpha), mask_add);
 }
 
 Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, float scale_v, int64_t B, int64_t T,

@@ -11,7 +11,7 @@ namespace qdq {
 
 namespace {
 
-constexpr size_t kHuge = size_t{2} << 20;
+constexpr size_t kHuge = size_t{2} << 20, kPage = size_t{4} << 10;
 // Freed blocks kept for reuse, at most this many bytes (beyond: unmapped, oldest size class first).
 constexpr size_t kPoolLimit = size_t{1} << 30;
 
@@ -61,7 +61,9 @@ std::shared_ptr<void> big_buffer(size_t bytes) {
     if (!p) throw std::bad_alloc();
     return std::shared_ptr<void>(p, std::free);
   }
-  const size_t size = (bytes + kHuge - 1) / kHuge * kHuge;
+  // Whole 4 KB pages, not 2 MB: the kernel backs each aligned 2 MB of the block with a huge page
+  // and the tail with small ones, so no partly used huge page is ever faulted in.
+  const size_t size = (bytes + kPage - 1) / kPage * kPage;
   void* p = nullptr;
   {
     Pool& pl = pool();

@@ -6,7 +6,8 @@
 // matmul), and loading faulted every page of every reordered weight. Blocks of
 // at least kBigBufferMin bytes are mapped 2 MB-aligned with MADV_HUGEPAGE (one
 // fault per 2 MB where the kernel grants huge pages, as Debian's default
-// "madvise" THP mode does) and kept in a size-keyed pool when freed, so later
+// "madvise" THP mode does; the tail past the last 2 MB uses 4 KB pages) and
+// kept in a size-keyed pool when freed, so later
 // batches reuse pages already faulted in. Elsewhere the pages are just 4 KB.
 #include <cstddef>
 #include <memory>

@@ -63,6 +63,11 @@ void require_f32(const Tensor& t, const char* what) {
   check(t.dtype() == DType::F32, "{}: expected an F32 tensor, got {}", what, dtype_name(t.dtype()));
 }
 
+dnnl::memory owned_memory(const dnnl::memory::desc& d, std::shared_ptr<void>& owner) {
+  owner = big_buffer(d.get_size());
+  return dnnl::memory(d, engine(), owner.get());
+}
+
 Tensor uninit(DType dtype, Shape shape) {
   const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
   auto holder = big_buffer(bytes);  // huge pages, pooled (core/big_buffer.h)

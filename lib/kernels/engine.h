@@ -32,6 +32,10 @@ void require_f32(const Tensor& t, const char* what);
 // (~15% of an int8 GEMM for 1024x3072 outputs).
 Tensor uninit(DType dtype, Shape shape);
 
+// A oneDNN memory whose storage is a core/big_buffer (huge pages: loading a model faulted in
+// every 4 KB page of every reordered weight, 10-20 us each in a VM); `owner` keeps it alive.
+dnnl::memory owned_memory(const dnnl::memory::desc& d, std::shared_ptr<void>& owner);
+
 // Fixed-size key so cache look-ups allocate nothing.
 using Key = std::array<int64_t, 8>;
 inline int64_t float_bits(float f) {

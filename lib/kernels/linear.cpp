@@ -50,6 +50,7 @@ struct Linear::Impl {
   // Extra weight layouts, only if some M refuses the main one (not seen on
   // AVX-512 so far); keyed by row count.
   std::map<int64_t, memory> alt_weights;
+  std::vector<std::shared_ptr<void>> weight_buffers;  // storage of weights and alt_weights
   detail::ShapeCache<detail::Prim> cache;
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& wd, Activation act) const {
@@ -71,7 +72,7 @@ struct Linear::Impl {
       pd = make_pd(M, wdesc, act);
     } catch (const dnnl::error&) {
       pd = make_pd(M, memory::desc({K, N}, act_dt, tag::any), act);
-      w = memory(pd.weights_desc(), eng);
+      w = detail::owned_memory(pd.weights_desc(), weight_buffers.emplace_back());
       dnnl::reorder(weights, w).execute(detail::stream(), weights, w);
       detail::stream().wait();
       alt_weights[M] = w;
@@ -129,7 +130,7 @@ Linear::Linear(const Tensor& weight, const Tensor& bias, FloatMath math)
   // torch stores W as [N, K]; as the matmul's [K, N] operand that is layout "ba".
   memory::desc user_md({in_, out_}, dt::f32, tag::ba);
   memory src(user_md, detail::engine(), const_cast<void*>(weight.raw()));
-  im.weights = memory(im.wdesc, detail::engine());
+  im.weights = detail::owned_memory(im.wdesc, im.weight_buffers.emplace_back());
   dnnl::reorder(src, im.weights).execute(detail::stream(), src, im.weights);
   detail::stream().wait();
 }

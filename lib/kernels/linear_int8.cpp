@@ -28,6 +28,7 @@ struct Int8Linear::Impl {
   memory weights;  // s8 in the matmul's layout, with s8s8 compensation if src is s8
   Tensor bias;     // [1, N] f32
   std::map<int64_t, memory> alt_weights;
+  std::vector<std::shared_ptr<void>> weight_buffers;  // storage of weights and alt_weights
   detail::ShapeCache<detail::Prim> cache;
   Tensor scratch;  // quantized input, grown as needed, reused across calls
 
@@ -56,7 +57,7 @@ struct Int8Linear::Impl {
       pd = make_pd(M, wdesc, act, out_type, out_scale);
     } catch (const dnnl::error&) {
       pd = make_pd(M, memory::desc({K, N}, dt::s8, tag::any), act, out_type, out_scale);
-      w = memory(pd.weights_desc(), eng);
+      w = detail::owned_memory(pd.weights_desc(), weight_buffers.emplace_back());
       dnnl::reorder(weights, w).execute(detail::stream(), weights, w);
       detail::stream().wait();
       alt_weights[M] = w;
@@ -144,7 +145,7 @@ void Int8Linear::init(const Tensor& codes, const Tensor& bias, const std::vector
   auto pd = im.make_pd(kRepresentativeM, memory::desc({in_, out_}, dt::s8, tag::any), Activation::None);
   im.wdesc = pd.weights_desc();
   // Into weights_desc(), with the s8 x s8 compensation oneDNN needs (kernels/s8_weights.h).
-  im.weights = detail::reorder_s8_weights(codes, im.wdesc);
+  im.weights = detail::reorder_s8_weights(codes, im.wdesc, im.weight_buffers.emplace_back());
 }
 
 Int8Linear::Int8Linear() = default;

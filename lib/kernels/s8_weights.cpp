@@ -44,9 +44,9 @@ bool fast_reorder(const Tensor& codes, const memory::desc& wdesc, memory& dst) {
 
 }  // namespace
 
-memory reorder_s8_weights(const Tensor& codes, const memory::desc& wdesc, bool fast) {
+memory reorder_s8_weights(const Tensor& codes, const memory::desc& wdesc, std::shared_ptr<void>& owner, bool fast) {
   check(codes.dtype() == DType::I8 && codes.ndim() == 2, "reorder_s8_weights: I8 [N, K] codes expected");
-  memory dst(wdesc, engine());
+  memory dst = owned_memory(wdesc, owner);
   if (fast && fast_reorder(codes, wdesc, dst)) return dst;
   const int64_t N = codes.dim(0), K = codes.dim(1);
   // [N, K] is the [K, N] operand in layout "ba".

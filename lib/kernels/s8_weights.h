@@ -13,6 +13,8 @@ namespace qdq::kernels::detail {
 
 // codes: I8 [N, K]; wdesc: the matmul's weights_desc() for the [K, N] operand.
 // fast = false forces oneDNN's own reorder (the reference the fast path is tested against).
-dnnl::memory reorder_s8_weights(const Tensor& codes, const dnnl::memory::desc& wdesc, bool fast = true);
+// owner: keeps the returned memory's storage (a core/big_buffer) alive.
+dnnl::memory reorder_s8_weights(const Tensor& codes, const dnnl::memory::desc& wdesc, std::shared_ptr<void>& owner,
+                                bool fast = true);
 
 }  // namespace qdq::kernels::detail

@@ -27,8 +27,9 @@ TEST_CASE("reorder_s8_weights: byte-identical to oneDNN's reorder, odd and bert-
       attr.set_output_scales(1 << 1, std::vector<float>(N, 0.5f));
       dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wany, dst), attr, kernels::detail::engine());
       const memory::desc wd = pd.weights_desc();
-      memory fast = kernels::detail::reorder_s8_weights(codes, wd, true);
-      memory ref = kernels::detail::reorder_s8_weights(codes, wd, false);
+      std::shared_ptr<void> fast_buf, ref_buf;
+      memory fast = kernels::detail::reorder_s8_weights(codes, wd, fast_buf, true);
+      memory ref = kernels::detail::reorder_s8_weights(codes, wd, ref_buf, false);
       REQUIRE(wd.get_size() > 0);
       // The layout carries the compensation (else the fast path is not what runs); oneDNN allocates
       // some bytes past it that neither reorder writes: compare the blocked data and the compensation.

@@ -107,7 +107,8 @@ int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Opt
       if (mask[b * L + j]) ids[b].push_back(v[b * L + j]);
     streams[b] = static_cast<uint64_t>(b);
   }
-  const auto res = pipelines::generate_ids(g, ids, streams, o, c.batch_size);
+  pipelines::GenerateStats stats;
+  const auto res = pipelines::generate_ids(g, ids, streams, o, c.batch_size, &stats);
   std::vector<decoding::Hypothesis> all;
   for (auto& p : res.hyps) all.insert(all.end(), p.begin(), p.end());
   const int64_t width = res.width;
@@ -120,6 +121,7 @@ int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Opt
     out.add("sequences_scores", Tensor::from_vector(s, {static_cast<int64_t>(s.size())}));
   }
   write_safetensors(c.tensors_out, out);
+  stats.log();
   return 0;
 }
 

@@ -121,11 +121,12 @@ std::vector<std::vector<Generated>> GeneratePipeline::run(const std::vector<Gene
   }
   return out;
 }
-void GeneratePipeline::log_stats() const {
+void GeneratePipeline::log_stats() const { stats_.log(); }
+
+void GenerateStats::log() const {
   spdlog::info("generate: {} inputs, prompt/encode + first token {:.3f} s, {} new tokens, decode {:.3f} s, "
                "{:.2f} new tokens/s (after the first)",
-               stats_.inputs, stats_.prefill_s, stats_.new_tokens, stats_.decode_s,
-               stats_.decode_s > 0 ? stats_.decode_tokens / stats_.decode_s : 0.0);
+               inputs, prefill_s, new_tokens, decode_s, decode_s > 0 ? decode_tokens / decode_s : 0.0);
 }
 
 }  // namespace qdq::pipelines

@@ -49,6 +49,9 @@ struct GenerateStats {
   double prefill_s = 0, decode_s = 0;
   int64_t inputs = 0, new_tokens = 0, decode_tokens = 0;
   void add(const decoding::Result& r, int64_t rows);
+  // One info line: inputs, prompt/encode + first token time, new tokens, decode time, new tokens/s
+  // after the first (scripts/bench_generate.sh reads it).
+  void log() const;
 };
 
 // Generation over token ids, the one batching loop every caller shares: length-sorted batches

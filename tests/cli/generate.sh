@@ -18,7 +18,10 @@ got = get(sys.argv[1], 'sequences'); want = get(sys.argv[2], sys.argv[3] + '.seq
 sys.exit(0 if got == want else f'{sys.argv[3]}: {got} != {want}')
 PY
 }
-"$BIN" generate -m "$ED" --tensors-in "$ED/inputs.safetensors" --tensors-out "$T/g.safetensors" --max-length 20
+"$BIN" generate -m "$ED" --tensors-in "$ED/inputs.safetensors" --tensors-out "$T/g.safetensors" --max-length 20 \
+  2>"$T/g.log"
+# The throughput line scripts/bench_generate.sh reads (it went missing once for --tensors-in).
+grep -q "generate: 2 inputs, .* new tokens/s" "$T/g.log" || { cat "$T/g.log"; exit 1; }
 cmp_seq "$T/g.safetensors" greedy
 "$BIN" generate -m "$ED" --tensors-in "$ED/inputs.safetensors" --tensors-out "$T/b.safetensors" --max-length 20 \
   --num-beams 3 --no-repeat-ngram-size 3 --early-stopping true

@@ -12,8 +12,9 @@ namespace qdq {
 namespace {
 
 constexpr size_t kHuge = size_t{2} << 20, kPage = size_t{4} << 10;
-// Freed blocks kept for reuse, at most this many bytes (beyond: unmapped, oldest size class first).
-constexpr size_t kPoolLimit = size_t{1} << 30;
+// Freed blocks kept for reuse, at most this many bytes (beyond: the largest are unmapped). Length-
+// sorted batches change sizes batch by batch, so the pool must not grow with every new size.
+constexpr size_t kPoolLimit = size_t{256} << 20;
 
 struct Pool {
   std::mutex mu;
@@ -65,18 +66,22 @@ std::shared_ptr<void> big_buffer(size_t bytes) {
   // and the tail with small ones, so no partly used huge page is ever faulted in.
   const size_t size = (bytes + kPage - 1) / kPage * kPage;
   void* p = nullptr;
+  size_t taken = size;
   {
     Pool& pl = pool();
     std::lock_guard<std::mutex> lock(pl.mu);
-    auto it = pl.free.find(size);  // same size class: activations repeat batch after batch
-    if (it != pl.free.end()) {
+    // The smallest free block that holds `size`, unless it is more than twice that (activations
+    // repeat batch after batch at the same or similar sizes).
+    auto it = pl.free.lower_bound(size);
+    if (it != pl.free.end() && it->first <= 2 * size) {
       p = it->second;
-      pl.pooled -= size;
+      pl.pooled -= it->first;
+      taken = it->first;
       pl.free.erase(it);
     }
   }
   if (!p) p = map_block(size);
-  return std::shared_ptr<void>(p, [size](void* q) { release(q, size); });
+  return std::shared_ptr<void>(p, [taken](void* q) { release(q, taken); });
 }
 
 }  // namespace qdq

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "kernels/int8.h"
 #include "quant/tensor_quantizer.h"
@@ -121,4 +122,34 @@ TEST_CASE("Int8Linear::forward_requantized equals quantizing forward()'s output"
       }
       CHECK(diff <= y.numel() / 1000);
     }
+}
+
+TEST_CASE("Int8Linear quantizes weights as tensor_quant.py: same codes as the scalar round/clamp, ties and NaN") {
+  const int64_t N = 24, K = 40;
+  Tensor w = ref::randn({N, K}, 41, 0.5f);
+  std::vector<float> amax(N);
+  for (int64_t n = 0; n < N; ++n) amax[n] = 0.25f + 0.05f * static_cast<float>(n);
+  // Exact ties (k + 0.5 codes), values far past amax, and a NaN.
+  for (int64_t n = 0; n < N; ++n) {
+    const float s = kernels::quant_scale(amax[n], false);
+    w.data<float>()[n * K + 0] = 2.5f / s;
+    w.data<float>()[n * K + 1] = -3.5f / s;
+    w.data<float>()[n * K + 2] = 40.0f * amax[n];
+    w.data<float>()[n * K + 3] = -40.0f * amax[n];
+  }
+  w.data<float>()[5] = std::nanf("");
+  Tensor codes(DType::I8, {N, K});
+  for (int64_t n = 0; n < N; ++n) {
+    const float s = kernels::quant_scale(amax[n], false);
+    for (int64_t k = 0; k < K; ++k)
+      codes.data<int8_t>()[n * K + k] =
+          static_cast<int8_t>(std::fmin(std::fmax(std::nearbyint(w.data<float>()[n * K + k] * s), -128.0f), 127.0f));
+  }
+  Tensor b = ref::randn({N}, 42);
+  kernels::Int8Linear from_float(w, b, amax, 2.0f, false, false);
+  kernels::Int8Linear from_codes = kernels::Int8Linear::from_codes(codes, b, amax, 2.0f, false);
+  Tensor x = ref::randn({7, K}, 43);
+  const Tensor a = from_float.forward(x), c = from_codes.forward(x);
+  // Same codes, same kernel: bit-identical outputs.
+  CHECK(std::memcmp(a.raw(), c.raw(), a.nbytes()) == 0);
 }

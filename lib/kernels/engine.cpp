@@ -64,7 +64,11 @@ void require_f32(const Tensor& t, const char* what) {
 }
 
 dnnl::memory owned_memory(const dnnl::memory::desc& d, std::shared_ptr<void>& owner) {
-  owner = big_buffer(d.get_size());
+  const size_t bytes = d.get_size();
+  owner = big_buffer(bytes);
+  // A pooled block holds stale bytes: blocked weight layouts pad N and K, and the kernels
+  // read that padding as zeros (memory oneDNN allocates itself is zero-padded).
+  std::memset(owner.get(), 0, bytes);
   return dnnl::memory(d, engine(), owner.get());
 }
 

@@ -35,7 +35,8 @@ void warn_dataset_flags(const CLI::App& sub, const DatasetOptions& o) {
   warn_no_effect(sub, "--max-target-length", tensors, "with --tensors-in");
 }
 
-Dataset::Dataset(const DatasetOptions& o, const std::string& model_dir) : o_(o), model_dir_(model_dir) {
+Dataset::Dataset(const DatasetOptions& o, const std::string& model_dir)
+    : o_(o), model_dir_(model_dir), config_(load_config(model_dir)) {
   if (!o.tensors_in.empty()) {
     check(o.text_in.texts.empty() && o.text_in.input.empty(), "give --tensors-in or texts, not both");
     for (auto& arg : o.tensors_in) {
@@ -46,9 +47,9 @@ Dataset::Dataset(const DatasetOptions& o, const std::string& model_dir) : o_(o),
     return;
   }
   // Generative models read one text per line (a tab is part of it); BERT reads a tab as text / text_pair.
-  const auto cfg = load_config(model_dir);
-  const std::string type =
-      cfg.contains("model_type") && cfg["model_type"].is_string() ? cfg["model_type"].get<std::string>() : "";
+  const std::string type = config_.contains("model_type") && config_["model_type"].is_string()
+                               ? config_["model_type"].get<std::string>()
+                               : "";
   const TextKind kind = type == "prophetnet" || type == "encoder-decoder" ? TextKind::Single : TextKind::Pair;
   for (auto& it : read_text_items(o.text_in, kind)) records_.push_back({it.text, it.pair, it.target});
 }
@@ -67,8 +68,7 @@ std::vector<pipelines::CalibrationBatch> Dataset::batches(models::Model& model) 
     out = pipelines::calibration_batches(model, model_dir_, records_, po);
     if (progress) progress->finish();
   }
-  const auto config = load_config(model_dir_);
-  for (auto& b : out) pipelines::validate_batch(b.tensors, b.where, config);
+  for (auto& b : out) pipelines::validate_batch(b.tensors, b.where, config_);
   return out;
 }
 

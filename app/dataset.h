@@ -6,6 +6,7 @@
 // pipelines/calibration_inputs.h turns into the model's own batches (BERT
 // pairs, causal-LM prompts, encoder-decoder sources and targets).
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ class Dataset {
  private:
   DatasetOptions o_;
   std::string model_dir_;
+  nlohmann::json config_;  // the model's config.json: text kind, vocabulary bounds
   std::vector<pipelines::CalibrationBatch> stored_;
   std::vector<pipelines::CalibrationRecord> records_;
 };

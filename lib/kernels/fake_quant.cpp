@@ -9,20 +9,9 @@
 namespace qdq::kernels {
 
 void fake_quant_per_tensor(float* x, int64_t n, float scale, float lo, float hi) {
-  // x + 1.5 * 2^23 - 1.5 * 2^23 rounds to an integer half to even (the
-  // default rounding mode) for |x| <= 2^22; clamping first keeps x there and
-  // gives the same result as rounding first, since lo and hi are integers.
-  // The comparisons send NaN to lo, as fmax(NaN, lo) does.
-  constexpr float kMagic = 12582912.0f;
   const float div = scale == 0.0f ? 1.0f : scale;  // dequant_code: q / 1 when scale is 0
 #pragma omp parallel for simd schedule(static) if (n > (1 << 15))
-  for (int64_t i = 0; i < n; ++i) {
-    float v = x[i] * scale;
-    v = v > lo ? v : lo;
-    v = v < hi ? v : hi;
-    v = (v + kMagic) - kMagic;
-    x[i] = v / div;
-  }
+  for (int64_t i = 0; i < n; ++i) x[i] = quant_code(x[i], scale, lo, hi) / div;
 }
 
 }  // namespace qdq::kernels

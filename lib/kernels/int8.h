@@ -23,6 +23,18 @@ void quantize_into(const Tensor& x, float scale, Tensor& q);
 // I8/U8 -> F32: q / scale (0 when scale is 0).
 Tensor dequantize(const Tensor& q, float scale);
 
+// tensor_quant.py's code of one value: clamp(round_half_even(x * scale), lo, hi), as a float.
+// Clamping first gives the same code as rounding first (lo and hi are integers) and keeps the
+// value within 2^22, where x + 1.5 * 2^23 - 1.5 * 2^23 rounds half to even (the default mode)
+// without a libm call, so loops over it vectorise. NaN goes to lo, as fmax(NaN, lo) does.
+inline float quant_code(float x, float scale, float lo, float hi) {
+  constexpr float kMagic = 12582912.0f;
+  float v = x * scale;
+  v = v > lo ? v : lo;
+  v = v < hi ? v : hi;
+  return (v + kMagic) - kMagic;
+}
+
 // In place x = clamp(round_half_even(x * scale), lo, hi) / scale (x / 1 when
 // scale is 0): quant::fake_quant for one per-tensor scale, vectorised and
 // threaded. Identical values except that a code of 0 may come out as +0

@@ -3,18 +3,14 @@
 #include <cmath>
 
 #include "kernels/engine.h"
+#include "kernels/int8.h"
 
 namespace qdq::kernels {
 
 namespace {
-// kernels::fake_quant_per_tensor's element arithmetic (see there for why it rounds half to even).
+// kernels::fake_quant_per_tensor's element arithmetic.
 inline float fake_quant(float x, const FakeQuantStep& q) {
-  constexpr float kMagic = 12582912.0f;
-  float v = x * q.scale;
-  v = v > q.lo ? v : q.lo;
-  v = v < q.hi ? v : q.hi;
-  v = (v + kMagic) - kMagic;
-  return v / (q.scale == 0.0f ? 1.0f : q.scale);
+  return quant_code(x, q.scale, q.lo, q.hi) / (q.scale == 0.0f ? 1.0f : q.scale);
 }
 }  // namespace
 

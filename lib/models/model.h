@@ -48,7 +48,7 @@ struct LoadOptions {
   bool prepare = true;
   // ProphetNet decoders' n-gram relative positions: "huggingface" (default when empty) or
   // "original"; a warning for a model without n-gram streams.
-  std::string ngram_relpos;
+  std::string ngram_relpos{};
 };
 
 std::unique_ptr<Model> load_model(const std::string& dir, const LoadOptions& opts = {});

@@ -12,13 +12,6 @@ namespace qdq::quant {
 
 namespace {
 
-// The registry's Linear whose weight quantizer is q (nullptr for other quantizers).
-const LinearParams* linear_of(const QuantPlan& plan, const TensorQuantizer* q) {
-  for (const auto& l : plan.linears())
-    if (l->weight_quantizer == q) return l.get();
-  return nullptr;
-}
-
 // pytorch_quantization's MaxCalibrator over the weights of the registry's
 // Linears whose weight quantizers are in `wanted` (their layer folded the
 // weight at prepare(), so the forward never fed it).
@@ -53,7 +46,7 @@ CalibrationResult calibration_result(QuantPlan& plan, const std::string& method,
         "--strict they stay in float): {}",
         r.no_data.size(), list_some(r.no_data));
   for (auto& q : plan.all()) {
-    const LinearParams* l = linear_of(plan, q.get());
+    const LinearParams* l = plan.linear_of_weight(q.get());
     if (r.table.count(q->name()) || !l) continue;
     const std::string& in = l->input->name();
     if (std::find(r.no_data.begin(), r.no_data.end(), in) != r.no_data.end())

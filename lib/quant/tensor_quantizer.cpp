@@ -96,10 +96,10 @@ const TensorQuantizer* QuantPlan::find(const std::string& name) const {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
-bool QuantPlan::is_weight_quantizer(const TensorQuantizer* q) const {
+const LinearParams* QuantPlan::linear_of_weight(const TensorQuantizer* q) const {
   for (auto& l : linears_)
-    if (l->weight_quantizer == q) return true;
-  return false;
+    if (l->weight_quantizer == q) return l.get();
+  return nullptr;
 }
 
 void QuantPlan::set_float_math(FloatMath m) {

@@ -138,8 +138,10 @@ class QuantPlan {
   // (QDQBERT's descriptors; per output channel) with the Linear's parameters.
   LinearParams& add_linear(const std::string& module, const std::string& weight_key, Tensor weight, Tensor bias);
   const std::vector<std::unique_ptr<LinearParams>>& linears() const { return linears_; }
+  // The Linear whose weight quantizer is q; nullptr for every other quantizer.
+  const LinearParams* linear_of_weight(const TensorQuantizer* q) const;
   // True for a Linear's weight quantizer (calibrated by per-channel max, whatever the input method).
-  bool is_weight_quantizer(const TensorQuantizer* q) const;
+  bool is_weight_quantizer(const TensorQuantizer* q) const { return linear_of_weight(q) != nullptr; }
   TensorQuantizer* find(const std::string& name);
   const TensorQuantizer* find(const std::string& name) const;
   const std::vector<std::unique_ptr<TensorQuantizer>>& all() const { return all_; }

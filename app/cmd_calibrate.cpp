@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
+#include "io/path_guard.h"
 #include "model_options.h"
 #include "progress.h"
 #include "quant/amax_table.h"
@@ -39,10 +40,24 @@ struct CalibrateOptions {
 
 const std::vector<std::string> kFormats = {"json", "safetensors"};
 
+// Settings pytorch_quantization's calibrators cannot use, refused before any work (a table with a
+// zero amax would only be rejected when used).
+void check_calibrator_settings(const CalibrateOptions& o) {
+  const bool searches = o.method == "mse" || o.method == "entropy";
+  // _compute_amax_mse / _compute_amax_entropy: start_bin = 128, candidates from there to num_bins.
+  if (searches && o.num_bins <= 128)
+    throw UsageError("--num-bins {}: --method {} searches the histogram from bin 128 (pytorch_quantization's "
+                     "start_bin), so it needs more than 128 bins (default 2048)",
+                     o.num_bins, o.method);
+}
+
 int run_calibrate(CalibrateOptions& o) {
+  check_calibrator_settings(o);
   prepare_output(o.out, kFormats);
+  refuse_overwriting_inputs({o.model.model_dir, o.data.text_in.input}, {o.out.path});
+  for (const auto& t : o.data.tensors_in) refuse_overwriting_inputs({tensors_arg_file(t)}, {o.out.path});
   o.model.precision = "fp32";
-  Dataset data(o.data, o.model.model_dir);
+  Dataset data(o.data, o.model.model_dir, o.model.arch);
   auto model = load_model_for(o.model);
   auto& plan = model->quant_plan();
   check(!plan.empty(), "{}: {} has no quantizers to calibrate", o.model.model_dir, model->arch());
@@ -91,22 +106,15 @@ const RegisterCommand reg{
      [](CLI::App& sub, CommonOptions&) {
        auto o = std::make_shared<CalibrateOptions>();
        add_model_options(sub, o->model, /*with_precision=*/false);
-       sub.add_option("--method", o->method,
-                      "Input quantizers: max, or a 2048-bin histogram with percentile, mse or entropy; weights "
-                      "always use per-channel max")
-           ->check(CLI::IsMember({"max", "percentile", "mse", "entropy"}));
-       sub.add_option("--percentile", o->percentile, "Percentile for --method percentile")
-           ->check(CLI::Range(0.0, 100.0));
-       sub.add_option("--num-bins", o->num_bins, "Histogram bins (percentile, mse, entropy)")
-           ->check(CLI::Range(2, 1 << 24));
+       flag(sub, "--method", o->method);
+       flag(sub, "--percentile", o->percentile);
+       flag(sub, "--num-bins", o->num_bins);
        add_dataset_options(sub, o->data,
-                           "Calibration texts (else -i FILE or stdin); JSONL records: {\"text\", \"text_pair\"} or, "
-                           "for encoder-decoder models, {\"text\": source, \"target\": target}");
-       sub.add_flag("--strict", o->strict,
-                    "Fail when a quantizer sees no calibration data (pytorch_quantization's strict "
-                    "load_calib_amax); default: it stays in float, with a warning");
-       add_output_options(sub, o->out, kFormats, "Amax table to write: AMAX.json or AMAX.safetensors", ",--out");
-       sub.get_option("--output")->required();
+                           "Calibration texts (else -i FILE or stdin); JSONL records as encode / generate read them "
+                           "for this model ({\"text\", \"text_pair\"}, {\"question\", \"context\"}, "
+                           "{\"context\", \"choices\"}; encoder-decoders: {\"text\": source, \"target\"})");
+       switch_flag(sub, "--strict", o->strict);
+       add_output_options(sub, o->out, kFormats, "the amax table: AMAX.json (or stdout) or AMAX.safetensors");
        return std::function<int()>([o, &sub] {
          warn_no_effect(sub, "--percentile", o->method != "percentile", "with --method " + o->method);
          warn_no_effect(sub, "--num-bins", o->method == "max", "with --method max (no histogram)");

@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "core/error.h"
+#include "io/path_guard.h"
 #include "io/safetensors.h"
 #include "dataset.h"
 #include "flags.h"
@@ -81,6 +82,8 @@ const std::vector<std::string> kFormats = {"text", "jsonl"};
 
 int run_compare(CompareCliOptions& o) {
   prepare_output(o.out, kFormats);
+  refuse_overwriting_inputs({o.model.model_dir, o.model.amax_path, o.data.text_in.input}, {o.out.path});
+  for (const auto& t : o.data.tensors_in) refuse_overwriting_inputs({tensors_arg_file(t)}, {o.out.path});
   check(!o.data.tensors_in.empty() || !o.data.text_in.texts.empty() || !o.data.text_in.input.empty(),
         "compare needs inputs: texts, -i FILE ('-': stdin), or --tensors-in FILE[:GROUP]");
   const std::string test = o.model.precision.empty() ? "int8" : o.model.precision;
@@ -89,7 +92,7 @@ int run_compare(CompareCliOptions& o) {
   check(!bf16 || !o.sensitivity, "--sensitivity ranks quantizers; --precision bf16 has none");
   check(!bf16 || o.against == "fp32", "--precision bf16 compares against fp32 (--against {} needs an amax table)",
         o.against);
-  Dataset data(o.data, o.model.model_dir);
+  Dataset data(o.data, o.model.model_dir, o.model.arch);
   ModelOptions mo = o.model;
   // Quantized tests load with every amax applied (table or int8 directory); bf16 needs none.
   mo.precision = bf16 ? "bf16" : "fakequant";
@@ -119,13 +122,9 @@ const RegisterCommand reg{
        add_model_options(sub, o->model);
        add_dataset_options(sub, o->data,
                            "Texts to run (else -i FILE; '-' reads stdin), JSONL as for calibrate; or --tensors-in");
-       sub.add_option("--against", o->against, "Reference precision: fp32 or fakequant")
-           ->check(CLI::IsMember({"fp32", "fakequant"}))
-           ->capture_default_str();
-       sub.add_flag("--sensitivity", o->sensitivity,
-                    "Also rank the quantizers by how much the outputs improve when that one alone stays float");
-       add_output_options(sub, o->out, kFormats, "Report: a readable table (text) or JSONL, one record per row", "",
-                          ",--format");
+       flag(sub, "--against", o->against);
+       switch_flag(sub, "--sensitivity", o->sensitivity);
+       add_output_options(sub, o->out, kFormats, "the report: a readable table (text) or JSONL, one record per row");
        return std::function<int()>([o, &sub] {
          warn_dataset_flags(sub, o->data);
          return run_compare(*o);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "flags.h"
 #include "io/npy.h"
+#include "io/path_guard.h"
 #include "io/safetensors.h"
 #include "model_options.h"
 #include "models/bert/task_model.h"
@@ -82,7 +83,7 @@ int run_choices(EncodeCli& o, models::bert::BertTaskModel& model, const text::To
   if (eo.truncate) eo.max_length = o.s.max_length > 0 ? o.s.max_length : std::min<int64_t>(512, model.config().max_position_embeddings);
   TextReader reader(o.text_in, TextKind::Choices);
   LineWriter writer(o.out);
-  Progress progress("encode", -1);
+  Progress progress("encode", reader.total());
   const size_t window = static_cast<size_t>(o.s.batch_size) * kWindowBatches;
   size_t n = 0;
   for (bool more = true; more;) {
@@ -112,13 +113,14 @@ int run_choices(EncodeCli& o, models::bert::BertTaskModel& model, const text::To
     n += inputs.size();
   }
   progress.finish();
-  check(n > 0, "{}: no input texts", reader.name());
+  if (n == 0) warn_empty_input(reader.name());
   writer.commit();
   return 0;
 }
 
 int run_encode(EncodeCli& o, const CLI::App& sub) {
   prepare_output(o.out, kFormats);
+  refuse_overwriting_inputs({o.model.model_dir, o.model.amax_path, o.text_in.input}, {o.out.path});
   auto model = load_model_for(o.model);
   auto* bert = dynamic_cast<models::bert::BertTaskModel*>(model.get());
   check(bert != nullptr, "encode: {} is not a BERT-family model (use generate for ProphetNet)", model->arch());
@@ -140,7 +142,9 @@ int run_encode(EncodeCli& o, const CLI::App& sub) {
   std::unique_ptr<LineWriter> lines;
   if (line_output) lines = std::make_unique<LineWriter>(o.out);
   std::vector<float> embeddings;
-  Progress progress("encode", -1);
+  nlohmann::json all_ids = nlohmann::json::array();  // binary outputs: the records' ids, in input order
+  bool any_id = false;
+  Progress progress("encode", reader.total());
   const size_t window = static_cast<size_t>(o.s.batch_size) * kWindowBatches;
   const auto t0 = std::chrono::steady_clock::now();
   double model_s = 0;
@@ -150,6 +154,8 @@ int run_encode(EncodeCli& o, const CLI::App& sub) {
     TextItem item;
     while (inputs.size() < window && (more = reader.next(item))) {
       inputs.push_back({std::move(item.text), std::move(item.pair), item.where});
+      any_id = any_id || !item.id.is_null();
+      all_ids.push_back(item.id);
       ids.push_back(std::move(item.id));
     }
     if (inputs.empty()) break;
@@ -177,22 +183,31 @@ int run_encode(EncodeCli& o, const CLI::App& sub) {
   }
   progress.finish();
   const int64_t n = pipe.inputs_done();
-  check(n > 0, "{}: no input texts", reader.name());
+  if (n == 0) warn_empty_input(reader.name());
   if (pipe.truncated() > 0) spdlog::warn("{} of {} inputs truncated to {} tokens", pipe.truncated(), n, pipe.max_length());
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Tokenization + model time (no load): what scripts/bench.sh reads.
-  spdlog::info("encoded {} sequences in {:.3f} s ({:.2f} sequences/s)", n, secs, static_cast<double>(n) / secs);
+  if (n > 0) spdlog::info("encoded {} sequences in {:.3f} s ({:.2f} sequences/s)", n, secs, static_cast<double>(n) / secs);
   spdlog::debug("encode: {:.3f} s in the pipeline", model_s);
 
   if (lines) {
     lines->commit();
-  } else if (npy_embedding) {
-    const int64_t H = static_cast<int64_t>(embeddings.size()) / n;
-    write_npy(o.out.path, Tensor::from_vector(embeddings, {n, H}));
   } else {
-    TensorMap all = pipe.raw().gather();
-    if (fmt == "npy") write_npy(o.out.path, all.at("logits"));
-    else write_safetensors(o.out.path, all);
+    // npy holds one bare array: no room for ids (safetensors keeps them in its metadata).
+    if (fmt == "npy" && any_id)
+      spdlog::warn("{}: rows are in input order; the records' ids are not stored in .npy (use --output-format "
+                   "safetensors to keep them)", o.out.path);
+    if (npy_embedding) {
+      const int64_t H = n > 0 ? static_cast<int64_t>(embeddings.size()) / n : bert->config().hidden_size;
+      write_npy(o.out.path, Tensor::from_vector(embeddings, {n, H}));
+    } else if (fmt == "npy") {
+      write_npy(o.out.path, n > 0 ? pipe.raw().gather().at("logits")
+                                  : Tensor::from_vector(std::vector<float>{}, {0, bert->config().num_labels()}));
+    } else {
+      TensorMap all = n > 0 ? pipe.raw().gather() : TensorMap{};
+      if (any_id) all.metadata["ids"] = all_ids.dump();
+      write_safetensors(o.out.path, all);
+    }
   }
   return 0;
 }
@@ -207,20 +222,13 @@ const RegisterCommand reg{
                               "takes {\"text\", \"text_pair\", \"id\"} or {\"question\", \"context\", \"id\"}; multiple choice: "
                               "{\"context\", \"choices\": [...]}, or tab-separated context and choices)");
        add_output_options(sub, o->out, kFormats,
-                          "Output: jsonl (one record per input), text (one line per input), npy or safetensors "
-                          "(raw output tensors)");
-       sub.add_option("--max-length", o->s.max_length,
-                      "Truncate to this many tokens (0: min(512, model_max_length, max_position_embeddings))")
-           ->check(CLI::NonNegativeNumber);
-       sub.add_option("--truncation", o->s.truncation, "longest_first, only_first, only_second or do_not_truncate")
-           ->check(CLI::IsMember({"longest_first", "only_first", "only_second", "do_not_truncate"}));
-       sub.add_option("-b,--batch-size", o->s.batch_size, "Sequences per forward")->check(positive_int());
-       sub.add_option("--pooling", o->s.pooling,
-                      "Bare model embedding: pooler (dense+tanh on [CLS]), cls (last hidden state of [CLS]) or "
-                      "mean; default: pooler when the checkpoint has one, else cls")
-           ->check(CLI::IsMember({"cls", "mean", "pooler"}));
-       sub.add_option("--top-k", o->s.top_k, "Masked LM: candidates per [MASK]")
-           ->check(CLI::Range(int64_t{1}, int64_t{1000}));
+                          "jsonl (one record per input), text (one line per input), npy or safetensors (raw output "
+                          "tensors; the records' ids in the safetensors metadata)");
+       flag(sub, "--max-length", o->s.max_length);
+       flag(sub, "--truncation", o->s.truncation);
+       flag(sub, "--batch-size", o->s.batch_size);
+       flag(sub, "--pooling", o->s.pooling);
+       flag(sub, "--top-k", o->s.top_k);
        return std::function<int()>([o, &sub] {
          warn_no_effect(sub, "--max-length", o->s.truncation == "do_not_truncate", "with --truncation do_not_truncate");
          return run_encode(*o, sub);

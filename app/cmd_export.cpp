@@ -8,6 +8,9 @@
 #include "export/bert_onnx.h"
 #include "export/onnx_file.h"
 #include "io/checkpoint.h"
+#include "io/path_guard.h"
+#include "flags.h"
+#include "output.h"
 #include "models/model.h"
 #include "quant/amax_table.h"
 #include "quant/int8_checkpoint.h"
@@ -18,16 +21,18 @@ namespace {
 namespace fs = std::filesystem;
 
 struct ExportOptions {
-  std::string model_dir, arch, amax, format = "onnx", out, external = "auto";
+  std::string model_dir, arch, amax, out, external = "auto";
+  OutputOptions output;  // -o and --output-format (onnx)
   int opset = 13;
 };
 
-int run_export(const ExportOptions& o) {
+int run_export(ExportOptions& o) {
   // Everything that can be seen before the work starts is checked first.
-  const fs::path out(o.out);
-  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  check(fs::is_directory(parent), "{}: directory {} does not exist", o.out, parent.string());
-  check(!fs::is_directory(out), "{}: is a directory", o.out);
+  o.out = o.output.path;
+  if (o.out.empty() || o.out == "-") throw UsageError("export needs -o FILE.onnx (an ONNX model is not written to stdout)");
+  prepare_output(o.output, {"onnx"});
+  // The external weights file is written too (save_onnx names it <output>.data).
+  refuse_overwriting_inputs({o.model_dir, o.amax}, {o.out, o.out + ".data"});
   check(o.opset >= 13 && o.opset <= 17, "--opset {}: supported opsets are 13..17", o.opset);
   std::optional<quant::AmaxTable> table;
   if (!o.amax.empty()) table = quant::load_amax_table(o.amax);
@@ -76,19 +81,14 @@ const RegisterCommand reg{
     {"export", "Model (+ amax table, or an int8 directory) to an ONNX graph for ONNX Runtime / TensorRT", 45,
      [](CLI::App& sub, CommonOptions&) {
        auto o = std::make_shared<ExportOptions>();
-       sub.add_option("-m,--model", o->model_dir, "Hugging Face checkpoint directory (or a qdqrt int8 directory)")
-           ->required();
-       sub.add_option("--arch", o->arch, "Model class, overriding config.json architectures[0]");
-       sub.add_option("--amax", o->amax,
-                      "Amax table (.json or .safetensors): every quantizer becomes a QuantizeLinear/DequantizeLinear "
-                      "pair; without it (and not an int8 directory) the graph is fp32");
-       sub.add_option("--format", o->format, "Output format")->check(CLI::IsMember({"onnx"}))->capture_default_str();
-       sub.add_option("-o,--output", o->out, "Output .onnx file")->required();
-       sub.add_option("--opset", o->opset, "ONNX opset (13..17; 17 uses LayerNormalization)")->capture_default_str();
-       sub.add_option("--save-as-external-data", o->external,
-                      "Weights in <output>.data next to the model: auto (when the model passes 2 GB), always, never")
-           ->check(CLI::IsMember({"auto", "always", "never"}))
-           ->capture_default_str();
+       flag(sub, "--model", o->model_dir);
+       flag(sub, "--arch", o->arch);
+       flag(sub, "--amax", o->amax,
+            "every quantizer becomes a QuantizeLinear/DequantizeLinear pair; without it (and not an int8 "
+            "directory) the graph is fp32");
+       add_output_options(sub, o->output, {"onnx"}, "the .onnx file");
+       flag(sub, "--opset", o->opset);
+       flag(sub, "--save-as-external-data", o->external);
        return std::function<int()>([o] { return run_export(*o); });
      }}};
 

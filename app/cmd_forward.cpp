@@ -6,7 +6,10 @@
 #include "core/log.h"
 #include "flags.h"
 #include "io/npy.h"
+#include "io/checkpoint.h"
+#include "io/path_guard.h"
 #include "io/safetensors.h"
+#include "models/input_info.h"
 #include "model_options.h"
 #include "output.h"
 #include "text/tokenizer.h"
@@ -20,7 +23,7 @@ struct ForwardOptions {
   TextInputOptions text_in;
   OutputOptions out;
   std::string in;
-  int64_t max_length = 512;
+  int64_t max_length = 0;  // 0: what the model holds
 };
 
 const std::vector<std::string> kFormats = {"safetensors"};
@@ -30,7 +33,9 @@ TensorMap inputs_from_text(const ForwardOptions& o) {
   auto tok = text::load_tokenizer(o.model.model_dir);
   text::EncodeOptions eo;
   eo.truncate = true;
-  eo.max_length = o.max_length;
+  eo.max_length = o.max_length > 0
+                      ? o.max_length
+                      : models::max_input_tokens(load_config(o.model.model_dir), tok->model_max_length());
   std::vector<text::Encoding> encs;
   for (const TextItem& it : read_text_items(o.text_in, TextKind::Pair)) {
     try {
@@ -39,12 +44,16 @@ TensorMap inputs_from_text(const ForwardOptions& o) {
       throw Error("{}: {}", it.where, e.what());
     }
   }
+  check(!encs.empty(), "{}: no input texts (forward writes one batch)", input_name(o.text_in));
   return text::pad_batch(encs, tok->pad_id(), tok->has_token_type_ids());
 }
 
 int run_forward(ForwardOptions& o) {
   prepare_output(o.out, kFormats);
-  check(o.in.empty() || (o.text_in.texts.empty() && o.text_in.input.empty()), "give --tensors-in or texts, not both");
+  if (!o.in.empty() && (!o.text_in.texts.empty() || !o.text_in.input.empty()))
+    throw UsageError("give --tensors-in or texts, not both");
+  refuse_overwriting_inputs({o.model.model_dir, o.model.amax_path, o.text_in.input, tensors_arg_file(o.in)},
+                            {o.out.path});
   TensorMap inputs = o.in.empty() ? inputs_from_text(o) : read_tensors_arg(o.in);
   auto model = load_model_for(o.model);
   TensorMap outputs;
@@ -67,14 +76,12 @@ const RegisterCommand reg{{"forward", "Run a model's forward on tensors (safeten
                            50, [](CLI::App& sub, CommonOptions&) {
                              auto o = std::make_shared<ForwardOptions>();
                              add_model_options(sub, o->model);
-                             sub.add_option("--tensors-in", o->in,
-                                            "Input tensors: FILE.safetensors or FILE.safetensors:GROUP "
-                                            "(tensors named GROUP.input_ids, ...)");
+                             flag(sub, "--tensors-in", o->in);
                              add_text_input_options(sub, o->text_in, "Texts, instead of --tensors-in");
                              add_output_options(sub, o->out, kFormats,
-                                                "Output safetensors file (F32, Hugging Face names)", ",--tensors-out");
-                             sub.add_option("--max-length", o->max_length, "Texts: truncate to this many tokens")
-                                 ->check(positive_int());
+                                                "the output safetensors (F32, Hugging Face names)",
+                                                ",--tensors-out");
+                             flag(sub, "--max-length", o->max_length);
                              return std::function<int()>([o, &sub] {
                                warn_no_effect(sub, "--max-length", !o->in.empty(), "with --tensors-in");
                                return run_forward(*o);

@@ -13,6 +13,7 @@
 #include "decoding/generate.h"
 #include "flags.h"
 #include "io/checkpoint.h"
+#include "io/path_guard.h"
 #include "io/safetensors.h"
 #include "model_options.h"
 #include "models/prophetnet/gen_state.h"
@@ -74,6 +75,7 @@ void warn_unused(const CLI::App& sub, const decoding::Options& o, bool encoder_d
   const std::string no_beams = "without beam search (--num-beams > 1)";
   for (const char* f : {"--length-penalty", "--early-stopping"}) warn_no_effect(sub, f, o.num_beams <= 1, no_beams);
   warn_no_effect(sub, "--include-prompt", encoder_decoder, "for an encoder-decoder model (the prompt is the source)");
+  warn_no_effect(sub, "--max-length", given(sub, "--max-new-tokens"), "with --max-new-tokens (which sets the length)");
 }
 
 // Source tokens the encoder's position table holds (a causal LM: the prompt
@@ -154,6 +156,10 @@ std::string render(const std::vector<pipelines::Generated>& gens, const nlohmann
 int run_generate(GenerateCli& c, const CLI::App& sub) {
   if (c.tensors_in.empty()) prepare_output(c.out, kFormats);
   else if (!c.tensors_out.empty()) check_output_path(c.tensors_out);
+  else throw UsageError("--tensors-in needs --tensors-out");
+  warn_no_effect(sub, "--tensors-out", c.tensors_in.empty(), "without --tensors-in (texts are written to -o)");
+  refuse_overwriting_inputs({c.model.model_dir, c.model.amax_path, c.text_in.input, tensors_arg_file(c.tensors_in)},
+                            {c.tensors_in.empty() ? c.out.path : c.tensors_out});
   auto model = load_model_for(c.model);
   auto* g = dynamic_cast<models::Generative*>(model.get());
   check(g != nullptr, "{}: {} does not generate (ProphetNet and EncoderDecoderModel do)", c.model.model_dir,
@@ -180,7 +186,7 @@ int run_generate(GenerateCli& c, const CLI::App& sub) {
 
   TextReader reader(c.text_in, TextKind::Single);
   LineWriter writer(c.out);
-  Progress progress("generate", -1);
+  Progress progress("generate", reader.total());
   const size_t window = static_cast<size_t>(c.batch_size) * kWindowBatches;
   size_t n = 0;
   for (bool more = true; more;) {
@@ -197,7 +203,7 @@ int run_generate(GenerateCli& c, const CLI::App& sub) {
     progress.advance(static_cast<int64_t>(inputs.size()));
   }
   progress.finish();
-  check(n > 0, "{}: no input texts", reader.name());
+  if (n == 0) warn_empty_input(reader.name());
   writer.commit();
   pipe.log_stats();
   return 0;
@@ -210,36 +216,27 @@ const RegisterCommand reg{
        add_model_options(sub, c->model);
        add_text_input_options(sub, c->text_in,
                               "Sources, or prompts for a causal LM (JSONL records: {\"text\", \"id\"})");
-       add_output_options(sub, c->out, kFormats,
-                          "Output: jsonl (one record per input) or text (one line per input)");
-       sub.add_option("--tensors-in", c->tensors_in, "FILE.safetensors[:GROUP] with input_ids (attention_mask)");
-       sub.add_option("--tensors-out", c->tensors_out, "Output safetensors: sequences (I64), sequences_scores");
-       const std::string cfg = " (default: generation_config.json / config.json, else Hugging Face's ";
-       sub.add_option("--max-length", c->max_length, "Total length of the output sequences (HF max_length)" + cfg + "20)");
-       sub.add_option("--max-new-tokens", c->max_new_tokens, "New tokens after the decoder start / prompt (overrides --max-length)");
-       sub.add_option("--min-length", c->min_length, "HF min_length" + cfg + "0)");
-       sub.add_option("--min-new-tokens", c->min_new_tokens, "HF min_new_tokens (unset)");
-       sub.add_option("--num-beams,--beam-size", c->num_beams, "Beam search width; 1: greedy / sampling" + cfg + "1)");
-       sub.add_option("--length-penalty", c->length_penalty, "Beam score = logprob / length ** length_penalty" + cfg + "1.0)");
-       sub.add_option("--early-stopping", c->early_stopping, "true, false or never" + cfg + "false)")
-           ->check(CLI::IsMember({"true", "false", "never"}));
-       sub.add_option("--no-repeat-ngram-size", c->no_repeat_ngram_size, "Forbid repeating n-grams of this size" + cfg + "0)");
-       sub.add_option("--num-return-sequences", c->num_return_sequences, "Hypotheses per input" + cfg + "1)");
-       sub.add_flag("--do-sample", c->do_sample, "Multinomial sampling (default: the generation config's do_sample, else off)");
-       sub.add_option("--temperature", c->temperature, "Sampling temperature" + cfg + "1.0)");
-       sub.add_option("--top-k", c->top_k, "Sampling: keep the k most likely tokens" + cfg + "50)");
-       sub.add_option("--top-p", c->top_p, "Sampling: nucleus probability mass" + cfg + "1.0)");
-       sub.add_option("--repetition-penalty", c->repetition_penalty, "HF repetition_penalty" + cfg + "1.0)");
-       sub.add_option("--seed", c->seed,
-                      "Sampling seed; each input samples from its own stream keyed by its \"id\" (else its "
-                      "position). Default: drawn at random and logged");
-       sub.add_option("--include-prompt,--return-full-text", c->include_prompt,
-                      "Causal LM: the generated text starts with the prompt (HF return_full_text)");
-       sub.add_option("--max-input-length", c->max_input_length,
-                      "Truncate sources / prompts to this many tokens, with a warning naming the input (default: "
-                      "what the model's position table holds)")
-           ->check(positive_int());
-       sub.add_option("-b,--batch-size", c->batch_size, "Inputs per batch")->check(positive_int());
+       add_output_options(sub, c->out, kFormats, "jsonl (one record per input) or text (one line per input)");
+       flag(sub, "--tensors-in", c->tensors_in, "input_ids (attention_mask) in, sequences out (--tensors-out)");
+       flag(sub, "--tensors-out", c->tensors_out, "sequences (I64), sequences_scores");
+       flag(sub, "generate --max-length", c->max_length);
+       flag(sub, "--max-new-tokens", c->max_new_tokens);
+       flag(sub, "--min-length", c->min_length);
+       flag(sub, "--min-new-tokens", c->min_new_tokens);
+       flag(sub, "--num-beams", c->num_beams);
+       flag(sub, "--length-penalty", c->length_penalty);
+       flag(sub, "--early-stopping", c->early_stopping);
+       flag(sub, "--no-repeat-ngram-size", c->no_repeat_ngram_size);
+       flag(sub, "--num-return-sequences", c->num_return_sequences);
+       switch_flag(sub, "--do-sample", c->do_sample);
+       flag(sub, "--temperature", c->temperature);
+       flag(sub, "generate --top-k", c->top_k);
+       flag(sub, "--top-p", c->top_p);
+       flag(sub, "--repetition-penalty", c->repetition_penalty);
+       flag(sub, "--seed", c->seed);
+       flag(sub, "--include-prompt", c->include_prompt);
+       flag(sub, "--max-input-length", c->max_input_length);
+       flag(sub, "--batch-size", c->batch_size);
        return std::function<int()>([c, &sub] { return run_generate(*c, sub); });
      }}};
 

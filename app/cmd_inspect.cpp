@@ -6,6 +6,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
+#include "io/path_guard.h"
 #include "model_options.h"
 #include "output.h"
 #include "quant/plan_report.h"
@@ -22,6 +23,7 @@ const std::vector<std::string> kFormats = {"text", "json"};
 
 int run_inspect(InspectOptions& o) {
   prepare_output(o.out, kFormats);
+  refuse_overwriting_inputs({o.model.model_dir, o.model.amax_path}, {o.out.path});
   const auto config = load_config(o.model.model_dir);
   auto model = load_model_for(o.model);
   nlohmann::ordered_json r;
@@ -55,8 +57,7 @@ const RegisterCommand reg{
      [](CLI::App& sub, CommonOptions&) {
        auto o = std::make_shared<InspectOptions>();
        add_model_options(sub, o->model);
-       add_output_options(sub, o->out, kFormats, "Where to write the report: text (a table) or json", "",
-                          ",--format");
+       add_output_options(sub, o->out, kFormats, "the report: text (a table) or json");
        return std::function<int()>([o] { return run_inspect(*o); });
      }}};
 

@@ -11,6 +11,9 @@
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
+#include "io/interrupt.h"
+#include "io/path_guard.h"
+#include "flags.h"
 #include "models/model.h"
 #include "quant/amax_table.h"
 #include "quant/int8_checkpoint.h"
@@ -28,6 +31,7 @@ struct QuantizeOptions {
 // Before any work: the destination's parent exists; an existing destination
 // needs --force (and must be a directory, which is then replaced atomically).
 void check_destination(const QuantizeOptions& o) {
+  interrupt::expect_output(o.out);
   const fs::path parent = fs::path(o.out).parent_path();
   check(parent.empty() || fs::is_directory(parent), "{}: cannot write: directory {} does not exist", o.out,
         parent.string());
@@ -38,6 +42,7 @@ void check_destination(const QuantizeOptions& o) {
 
 int run_quantize(const QuantizeOptions& o) {
   check_destination(o);
+  refuse_overwriting_inputs({o.model_dir, o.amax}, {}, {o.out});
   const quant::AmaxTable table = quant::load_amax_table(o.amax);
   Checkpoint ck = load_checkpoint(o.model_dir);
   check(!quant::is_int8_checkpoint(ck), "{}: already an int8 model directory", o.model_dir);
@@ -76,9 +81,16 @@ int run_quantize(const QuantizeOptions& o) {
                                                                          ".new." + std::to_string(::getpid())))
                                          .string()
                                    : o.out;
-  if (replace) fs::remove_all(dest);
+  if (replace) {
+    fs::remove_all(dest);
+    // Until the swap, the new directory is a temporary (removed on a signal); after it, it holds the old one.
+    interrupt::add_temporary(dest, o.out, true);
+  }
   quant::write_int8_model(o.model_dir, plan, linear, other, dest, how, o.arch.empty() ? "" : model->arch());
-  if (replace) replace_dir(dest, o.out);
+  if (replace) {
+    replace_dir(dest, o.out);
+    interrupt::remove_temporary(dest);
+  }
   const auto floats = quant::float_quantizers(quant::amax_table_of(plan));
   if (!floats.empty())
     spdlog::warn("{}: {} quantizers stay in float (no calibration data; recorded in the metadata as {})", o.out,
@@ -91,13 +103,12 @@ int run_quantize(const QuantizeOptions& o) {
 const RegisterCommand reg{
     {"quantize", "Model + amax table in, int8 model directory out", 40, [](CLI::App& sub, CommonOptions&) {
        auto o = std::make_shared<QuantizeOptions>();
-       sub.add_option("-m,--model", o->model_dir, "Hugging Face checkpoint directory (fp32)")->required();
-       sub.add_option("--arch", o->arch, "Model class, overriding config.json architectures[0]");
-       sub.add_option("--amax", o->amax, "Amax table from qdqrt calibrate (.json or .safetensors)")->required();
-       sub.add_option("-o,--output,--out", o->out, "Output directory (written atomically)")->required();
-       sub.add_flag("--force", o->force, "Replace an existing output directory (atomically: old or new, never a mix)");
-       sub.add_option("--how", o->how,
-                      "Calibration note stored in the metadata (default: the amax table's file name)");
+       flag(sub, "--model", o->model_dir, "fp32");
+       flag(sub, "--arch", o->arch);
+       flag(sub, "--amax", o->amax, "required")->required();
+       flag(sub, "--output", o->out, "the int8 model directory")->required();
+       switch_flag(sub, "--force", o->force);
+       flag(sub, "--how", o->how);
        return std::function<int()>([o] { return run_quantize(*o); });
      }}};
 

@@ -1,12 +1,16 @@
 // qdqrt tokenize: text in, Hugging Face token ids out (JSON Lines), with the
 // model directory's own tokenizer (BertTokenizer or ProphetNetTokenizer).
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "io/atomic_file.h"
+#include "flags.h"
+#include "io/checkpoint.h"
+#include "io/path_guard.h"
+#include "models/input_info.h"
 #include "text/tokenizer.h"
 #include "output.h"
 #include "progress.h"
@@ -42,17 +46,24 @@ std::string render(const text::Encoding& e, const TextItem& item, bool with_type
 
 int run_tokenize(TokenizeOptions& o) {
   prepare_output(o.out, kFormats);
+  refuse_overwriting_inputs({o.model, o.in.input}, {o.out.path});
   auto tok = text::load_tokenizer(o.model, o.kind);
   text::EncodeOptions eo;
   eo.add_special_tokens = !o.no_special;
-  if (o.max_length > 0) eo.max_length = o.max_length;
-  if (!o.truncation.empty()) {
-    eo.truncate = true;
-    eo.truncation = o.truncation;
+  // As Hugging Face's tokenizer(): no truncation unless asked for; asked for without a length, the
+  // length the model holds.
+  if (o.max_length > 0 || !o.truncation.empty()) {
+    eo.truncate = o.truncation != "do_not_truncate";
+    if (!o.truncation.empty()) eo.truncation = o.truncation;
+    // A tokenizer-only directory has no config.json: BERT's rule then (min(512, model_max_length)).
+    const bool has_config = std::filesystem::exists(std::filesystem::path(o.model) / "config.json");
+    eo.max_length = o.max_length > 0 ? o.max_length
+                                     : models::max_input_tokens(has_config ? load_config(o.model) : nlohmann::json{},
+                                                                tok->model_max_length());
   }
   TextReader reader(o.in, TextKind::Pair);
   LineWriter writer(o.out);
-  Progress progress("tokenize", -1);
+  Progress progress("tokenize", reader.total());
   std::string chunk;
   size_t n = 0;
   TextItem item;
@@ -71,7 +82,7 @@ int run_tokenize(TokenizeOptions& o) {
       progress.advance(64);
     }
   }
-  check(n > 0, "{}: no input texts", reader.name());
+  if (n == 0) warn_empty_input(reader.name());
   writer.write(chunk);
   writer.commit();
   progress.finish();
@@ -83,18 +94,15 @@ const RegisterCommand reg{
     {"tokenize", "Tokenize text as Hugging Face's BertTokenizer / ProphetNetTokenizer do; JSON Lines of ids out", 5,
      [](CLI::App& sub, CommonOptions&) {
        auto o = std::make_shared<TokenizeOptions>();
-       sub.add_option("-m,--model", o->model, "Model directory (vocab.txt or prophetnet.tokenizer)")->required();
-       sub.add_option("--tokenizer", o->kind, "Force the tokenizer: bert or prophetnet (default: from the files)")
-           ->check(CLI::IsMember({"bert", "prophetnet"}));
+       flag(sub, "--model", o->model, "only its tokenizer files are read (vocab.txt or prophetnet.tokenizer)");
+       flag(sub, "--tokenizer", o->kind);
        add_text_input_options(sub, o->in,
-                              "Texts to tokenize (JSONL records: {\"text\", \"text_pair\", \"id\"})");
-       add_output_options(sub, o->out, kFormats, "Output file (written atomically)");
-       sub.add_option("--max-length", o->max_length, "Truncate to this many tokens (special tokens included; 0: no limit)")
-           ->check(CLI::NonNegativeNumber);
-       sub.add_option("--truncation", o->truncation, "longest_first (default with --max-length), only_first, "
-                                                     "only_second or do_not_truncate")
-           ->check(CLI::IsMember({"longest_first", "only_first", "only_second", "do_not_truncate"}));
-       sub.add_flag("--no-special-tokens", o->no_special, "Do not add [CLS] / [SEP]");
+                              "Texts to tokenize (a tab separates a text pair; JSONL records: {\"text\", "
+                              "\"text_pair\", \"id\"})");
+       add_output_options(sub, o->out, kFormats, "jsonl (ids) or text (the tokens, space-separated)");
+       flag(sub, "--max-length", o->max_length, "tokenize truncates only with --max-length or --truncation");
+       flag(sub, "--truncation", o->truncation);
+       switch_flag(sub, "--no-special-tokens", o->no_special);
        return std::function<int()>([o] { return run_tokenize(*o); });
      }}};
 

@@ -8,24 +8,16 @@
 #include "io/safetensors.h"
 #include "pipelines/batch_checks.h"
 #include "progress.h"
+#include "text/tokenizer.h"
 
 namespace qdq::app {
 
 void add_dataset_options(CLI::App& sub, DatasetOptions& o, const std::string& texts_what) {
   add_text_input_options(sub, o.text_in, texts_what);
-  sub.add_option("--tensors-in", o.tensors_in,
-                 "A safetensors batch FILE[:GROUP] (repeat: one batch each, used as stored, in order)");
-  sub.add_option("-b,--batch-size", o.batching.batch_size, "Texts per batch")
-      ->check(positive_int())
-      ->capture_default_str();
-  sub.add_option("--max-length", o.batching.max_length, "Truncate texts to this many tokens")
-      ->check(positive_int())
-      ->capture_default_str();
-  sub.add_option("--max-target-length", o.batching.max_target_length,
-                 "Encoder-decoder models: decoder tokens per text, start token included; JSONL \"target\" "
-                 "texts are truncated to it, sources without one are generated greedily up to it")
-      ->check(positive_int())
-      ->capture_default_str();
+  flag(sub, "--tensors-in", o.tensors_in, "repeat it: one batch per file, in order");
+  flag(sub, "--batch-size", o.batching.batch_size);
+  flag(sub, "--max-length", o.max_length);
+  flag(sub, "--max-target-length", o.batching.max_target_length);
 }
 
 void warn_dataset_flags(const CLI::App& sub, const DatasetOptions& o) {
@@ -35,7 +27,7 @@ void warn_dataset_flags(const CLI::App& sub, const DatasetOptions& o) {
   warn_no_effect(sub, "--max-target-length", tensors, "with --tensors-in");
 }
 
-Dataset::Dataset(const DatasetOptions& o, const std::string& model_dir)
+Dataset::Dataset(const DatasetOptions& o, const std::string& model_dir, const std::string& arch)
     : o_(o), model_dir_(model_dir), config_(load_config(model_dir)) {
   if (!o.tensors_in.empty()) {
     check(o.text_in.texts.empty() && o.text_in.input.empty(), "give --tensors-in or texts, not both");
@@ -46,12 +38,16 @@ Dataset::Dataset(const DatasetOptions& o, const std::string& model_dir)
     }
     return;
   }
-  // Generative models read one text per line (a tab is part of it); BERT reads a tab as text / text_pair.
-  const std::string type = config_.contains("model_type") && config_["model_type"].is_string()
-                               ? config_["model_type"].get<std::string>()
-                               : "";
-  const TextKind kind = type == "prophetnet" || type == "encoder-decoder" ? TextKind::Single : TextKind::Pair;
-  for (auto& it : read_text_items(o.text_in, kind)) records_.push_back({it.text, it.pair, it.target});
+  // What encode / generate read for this class, they read here too (multiple choice included).
+  const TextKind kind = models::text_kind(config_, models::arch_of(config_, arch));
+  for (auto& it : read_text_items(o.text_in, kind))
+    records_.push_back({it.text, it.pair, it.target, it.choices, it.where});
+  check(!records_.empty(), "{}: no input texts (calibrate and compare need data)", input_name(o.text_in));
+  if (o_.max_length == 0)
+    o_.batching.max_length =
+        models::max_input_tokens(config_, text::load_tokenizer(model_dir)->model_max_length());
+  else
+    o_.batching.max_length = o_.max_length;
 }
 
 std::vector<pipelines::CalibrationBatch> Dataset::batches(models::Model& model) {

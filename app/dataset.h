@@ -20,6 +20,7 @@ struct DatasetOptions {
   TextInputOptions text_in;
   std::vector<std::string> tensors_in;
   pipelines::CalibrationInputOptions batching;  // batch size, max lengths
+  int64_t max_length = 0;                       // --max-length; 0: what the model holds
 };
 
 // Adds the texts, --tensors-in, -b/--batch-size, --max-length, --max-target-length.
@@ -30,8 +31,8 @@ void warn_dataset_flags(const CLI::App& sub, const DatasetOptions& o);
 class Dataset {
  public:
   // Reads the tensor files, or the text records (tokenized later, by the model's tokenizer).
-  // Errors: both kinds of input, neither, an empty tensor group, a bad line.
-  Dataset(const DatasetOptions& o, const std::string& model_dir);
+  // Errors: both kinds of input, neither, an empty tensor group, a bad line. `arch`: --arch.
+  Dataset(const DatasetOptions& o, const std::string& model_dir, const std::string& arch);
   // The batches, in input order, each checked (pipelines::validate_batch). Texts are batched
   // for `model`, which must still run fp32: sources without a target are generated greedily
   // (with a progress bar).

@@ -9,6 +9,8 @@
 #include "command.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "flags.h"
+#include "io/interrupt.h"
 
 namespace qdq::app {
 std::vector<Command>& registry() {
@@ -19,21 +21,6 @@ std::vector<Command>& registry() {
 namespace {
 constexpr const char* kVersion = "qdqrt 0.1.0";
 constexpr int kUsageExit = 2;
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> d(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t prev = d[0];
-    d[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t cur = d[j];
-      d[j] = std::min({d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      prev = cur;
-    }
-  }
-  return d[b.size()];
-}
 
 void print_commands(std::FILE* f) {
   std::fprintf(f, "usage: qdqrt [-t N] [-v|-q] COMMAND [OPTIONS]\n\ncommands:\n");
@@ -85,6 +72,8 @@ std::string first_command_word(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace qdq::app;
+  // Before any thread exists: SIGINT / SIGTERM / SIGHUP remove this process's temporaries (io/interrupt.h).
+  qdq::interrupt::install();
   CLI::App app{"qdqrt: run, calibrate and quantize QDQBERT and ProphetNet models on the CPU (oneDNN fp32/int8)",
                "qdqrt"};
   app.set_version_flag("-V,--version", kVersion);
@@ -92,8 +81,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   CommonOptions common;
-  app.add_option("-t,--threads", common.threads, "Number of threads (0: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--threads", common.threads, "Threads, 1..1024 (default: OMP_NUM_THREADS, else every core)")
+      ->check(int_range(1, 1024));
   app.add_flag("-v,--verbose", common.verbose, "More logging on stderr (-vv for trace)");
   app.add_flag("-q,--quiet", common.quiet, "Only errors on stderr");
 
@@ -144,8 +133,24 @@ int main(int argc, char** argv) {
     return kUsageExit;
   }
 
+  // Hugging Face's snake_case spellings, then unknown options named with the nearest known one
+  // (CLI11 alone would report a missing --model for a mistyped --modle).
+  CLI::App* sub_app = word.empty() ? nullptr : app.get_subcommand(word);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  args = normalize_snake_case(args, app, sub_app);
+  if (!asks_help_or_version) {
+    const std::string unknown = unknown_option_message(args, app, sub_app);
+    if (!unknown.empty()) {
+      std::fprintf(stderr, "qdqrt%s%s: error: %s\n", sub_app ? " " : "", sub_app ? word.c_str() : "", unknown.c_str());
+      std::fprintf(stderr, "%s\n", usage_line(sub_app ? *sub_app : app).c_str());
+      std::fprintf(stderr, "Run 'qdqrt help %s' for every option and its default.\n", sub_app ? word.c_str() : "");
+      return kUsageExit;
+    }
+  }
+  std::vector<char*> argv2{argv[0]};
+  for (auto& a : args) argv2.push_back(a.data());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(argv2.size()), argv2.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -163,6 +168,10 @@ int main(int argc, char** argv) {
   qdq::set_threads(common.threads);
   try {
     return action ? action() : 0;
+  } catch (const UsageError& e) {
+    spdlog::error("{}", e.what());
+    std::fprintf(stderr, "%s\n", usage_line(sub_app ? *sub_app : app).c_str());
+    return kUsageExit;
   } catch (const qdq::Error& e) {
     spdlog::error("{}", e.what());
     return 1;

@@ -1,7 +1,7 @@
 #pragma once
 // The options every model-running subcommand shares (--model, --arch,
-// --precision, --amax, --ngram-relpos) and the one place that turns them into
-// a ready model.
+// --precision, --amax, --force, --ngram-relpos) and the one place that turns
+// them into a ready model: the precision string is parsed here, once.
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
@@ -13,9 +13,10 @@ namespace qdq::app {
 struct ModelOptions {
   std::string model_dir;
   std::string arch;
-  std::string precision;  // fp32 | fakequant | int8; empty: int8 for a quantized directory, else fp32
+  std::string precision;  // fp32 | bf16 | fakequant | int8; "": int8 with --amax or a quantized directory, else fp32
   std::string amax_path;
   std::string ngram_relpos;  // ProphetNet decoders: huggingface | original; "" = huggingface
+  bool force = false;        // use an amax table recorded for another model
 };
 
 void add_model_options(CLI::App& sub, ModelOptions& o, bool with_precision = true);

@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "flags.h"
+#include "io/interrupt.h"
 
 namespace qdq::app {
 
@@ -35,19 +37,21 @@ std::string joined(const std::vector<std::string>& v) {
 }  // namespace
 
 void add_output_options(CLI::App& sub, OutputOptions& o, const std::vector<std::string>& formats,
-                        const std::string& what, const std::string& aliases, const std::string& format_aliases) {
+                        const std::string& what, const std::string& extra_names) {
   const bool lines = std::find_if(formats.begin(), formats.end(), [](const std::string& f) {
                       return f == "jsonl" || f == "text" || f == "json";
                     }) != formats.end();
-  sub.add_option("-o,--output" + aliases, o.path, what + (lines ? " ('-' or none: stdout)" : ""));
-  sub.add_option("--output-format" + format_aliases, o.format,
-                 fmt::format("{}; default: from the file extension, else {}", joined(formats), formats.front()))
+  const FlagRow& row = flag_row("--output");
+  sub.add_option(row.names + extra_names, o.path, row.help + "; " + what + (lines ? " ('-' or none: stdout)" : ""));
+  flag(sub, "--output-format", o.format,
+       fmt::format("{}; default: from the output's file extension, else {}", joined(formats), formats.front()))
       ->check(CLI::IsMember(formats));
 }
 
 void check_output_path(const std::string& path) {
+  interrupt::expect_output(path);  // an interruption from here on names it as not written
   std::error_code ec;
-  check(!fs::is_directory(path, ec), "{}: cannot write: is a directory", path);
+  if (fs::is_directory(path, ec)) throw UsageError("{}: cannot write: is a directory", path);
   const fs::path dir = fs::path(path).parent_path();
   check(dir.empty() || fs::is_directory(dir, ec), "{}: cannot write: directory {} does not exist", path,
         dir.string());
@@ -72,6 +76,7 @@ void prepare_output(OutputOptions& o, const std::vector<std::string>& formats) {
 
 LineWriter::LineWriter(const OutputOptions& o) {
   if (!o.to_stdout()) file_ = std::make_unique<AtomicFile>(o.path);
+  else interrupt::count_stdout_records(0);  // an interruption says how many records stdout has, 0 included
 }
 
 void LineWriter::write(std::string_view lines) {
@@ -79,8 +84,10 @@ void LineWriter::write(std::string_view lines) {
     file_->write(lines);
     return;
   }
+  std::lock_guard<std::mutex> g(interrupt::stdout_mutex());
   std::fwrite(lines.data(), 1, lines.size(), stdout);
   std::fflush(stdout);
+  interrupt::count_stdout_records(static_cast<long>(std::count(lines.begin(), lines.end(), '\n')));
 }
 
 void LineWriter::commit() {

@@ -24,12 +24,11 @@ struct OutputOptions {
   bool to_stdout() const { return path.empty() || path == "-"; }
 };
 
-// Adds -o/--output and --output-format (restricted to `formats`, the first being the default).
-// `aliases` adds more long names for -o (e.g. "--out" kept for old scripts), `format_aliases`
-// for --output-format (e.g. ",--format").
+// Adds -o/--output (alias --out) and --output-format (alias --format), restricted to `formats`, the
+// first being the default; `what` says what this command writes there; `extra_names` (",--tensors-out")
+// more names for -o where a command has always taken them.
 void add_output_options(CLI::App& sub, OutputOptions& o, const std::vector<std::string>& formats,
-                        const std::string& what, const std::string& aliases = "",
-                        const std::string& format_aliases = "");
+                        const std::string& what, const std::string& extra_names = "");
 
 // Resolves the format and checks the destination; call before any work.
 // Errors: a format the command cannot write, a binary format to stdout, a missing directory.
@@ -41,8 +40,9 @@ void check_output_path(const std::string& path);
 // A lower-cased copy (file extensions are matched case-insensitively).
 std::string lower(std::string s);
 
-// Line results in input order: stdout gets each write at once (flushed); a
-// file collects them in a temporary renamed into place by commit().
+// Line results in input order: stdout gets each write at once (flushed, whole
+// records even when a signal arrives: io/interrupt.h); a file collects them in
+// a temporary renamed into place by commit().
 class LineWriter {
  public:
   explicit LineWriter(const OutputOptions& o);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -37,7 +38,12 @@ void Progress::draw(bool force) {
     else spdlog::info("{}: {} done ({:.1f}/s)", label_, done_, rate);
     return;
   }
-  int width = 30, filled = total_ > 0 ? static_cast<int>(width * done_ / total_) : 0;
+  if (total_ < 0) {  // a pipe: how many are done, not a bar towards an unknown end
+    std::fprintf(stderr, "\r%s %lld done %.1f/s", label_.c_str(), (long long)done_, rate);
+    std::fflush(stderr);
+    return;
+  }
+  int width = 30, filled = total_ > 0 ? static_cast<int>(width * std::min(done_, total_) / total_) : width;
   std::string bar(filled, '#');
   bar.resize(width, '.');
   std::fprintf(stderr, "\r%s [%s] %lld/%lld %.1f/s", label_.c_str(), bar.c_str(), (long long)done_,

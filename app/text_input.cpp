@@ -1,10 +1,16 @@
 #include "text_input.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "core/error.h"
+#include "core/log.h"
+#include "flags.h"
 #include "io/jsonl.h"
 #include "io/utf8.h"
 
@@ -12,12 +18,11 @@ namespace qdq::app {
 
 void add_text_input_options(CLI::App& sub, TextInputOptions& o, const std::string& what) {
   sub.add_option("texts", o.texts, what);
-  sub.add_option("-i,--input", o.input,
-                 "Input file, one input per line (blank lines are empty texts); '-' or none: stdin");
-  sub.add_option("--input-format", o.input_format,
-                 "jsonl or text; default: jsonl when the first non-blank line is a JSON object, else text")
-      ->check(CLI::IsMember({"jsonl", "text"}));
+  flag(sub, "--input", o.input);
+  flag(sub, "--input-format", o.input_format);
 }
+
+void warn_empty_input(const std::string& name) { spdlog::warn("{}: no inputs; the output is empty", name); }
 
 namespace {
 bool is_blank(const std::string& s) { return s.find_first_not_of(" \t\r") == std::string::npos; }
@@ -53,9 +58,10 @@ TextItem item_from_line(const std::string& line, TextKind kind) {
   return it;
 }
 
+// `file`, `lineno`: where the record is, for messages ("argument 2" and 0 for a positional one).
 TextItem item_from_json(const std::string& line, const std::string& file, size_t lineno, TextKind kind) {
   nlohmann::json j = parse_jsonl_line(line, file, lineno);
-  const std::string where = fmt::format("{}:{}", file, lineno);
+  const std::string where = lineno ? fmt::format("{}:{}", file, lineno) : file;
   if (kind == TextKind::Choices) {
     check(j.contains("context") && j["context"].is_string(), "{}: needs a string \"context\"", where);
     check(j.contains("choices") && j["choices"].is_array(), "{}: needs a list of strings \"choices\"", where);
@@ -79,7 +85,7 @@ TextItem item_from_json(const std::string& line, const std::string& file, size_t
     check(j[b].is_string(), "{}: \"{}\" must be a string", where, b);
     it.pair = j[b].get<std::string>();
   }
-  check(!qa || it.pair, "{}: needs a string \"context\"", where);
+  check(!qa || it.pair, "{}: needs a string \"context\" (a question is answered from its context)", where);
   if (j.contains("target") && !j["target"].is_null()) {
     check(j["target"].is_string(), "{}: \"target\" must be a string", where);
     it.target = j["target"].get<std::string>();
@@ -100,18 +106,49 @@ std::string input_name(const TextInputOptions& o) {
   return o.input.empty() || o.input == "-" ? "<stdin>" : o.input;
 }
 
+namespace {
+// Lines as getline sees them: a final line without its newline counts, no empty line is invented.
+int64_t count_lines(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return -1;
+  std::vector<char> buf(1 << 20);
+  int64_t n = 0;
+  char last = '\n';
+  while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0) {
+    const auto got = f.gcount();
+    n += std::count(buf.data(), buf.data() + got, '\n');
+    last = buf[got - 1];
+  }
+  return n + (last != '\n' ? 1 : 0);
+}
+}  // namespace
+
 TextReader::TextReader(const TextInputOptions& o, TextKind kind) : o_(o), kind_(kind), name_(input_name(o)) {
   if (!o_.texts.empty()) {
-    check(o_.input.empty(), "give texts as arguments or with --input, not both");
-    format_ = "text";  // arguments are texts (a tab separates a pair)
+    if (!o_.input.empty()) throw UsageError("give texts as arguments or with --input, not both");
+    // Arguments are texts (a tab separates a pair), or records: with --input-format jsonl, or when
+    // every one of them is a JSON object.
+    format_ = o_.input_format;
+    if (format_.empty()) {
+      format_ = std::all_of(o_.texts.begin(), o_.texts.end(), looks_like_json_object) ? "jsonl" : "text";
+      if (format_ == "jsonl")
+        spdlog::info("reading the arguments as JSON records (every one is a JSON object; --input-format text "
+                     "reads them as texts)");
+    }
+    total_ = static_cast<int64_t>(o_.texts.size());
     return;
   }
   if (o_.input.empty() || o_.input == "-") {
     in_ = &std::cin;
+    if (::isatty(STDIN_FILENO)) spdlog::info("reading texts from stdin (Ctrl-D to end)");
   } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(o_.input, ec))
+      throw Error("{}: is a directory; -i takes a file of texts or JSON Lines", o_.input);
     file_ = std::make_unique<std::ifstream>(o_.input, std::ios::binary);
     if (!*file_) throw Error("{}: cannot read ({})", o_.input, std::strerror(errno));
     in_ = file_.get();
+    if (std::filesystem::is_regular_file(o_.input, ec)) total_ = count_lines(o_.input);
   }
   format_ = o_.input_format;
   if (format_.empty()) {
@@ -142,8 +179,9 @@ bool TextReader::next_line(std::string& line) {
 bool TextReader::next(TextItem& item) {
   if (!o_.texts.empty()) {
     if (count_ >= o_.texts.size()) return false;
-    item = item_from_line(o_.texts[count_], kind_);
-    item.where = fmt::format("argument {}", count_ + 1);
+    const std::string where = fmt::format("argument {}", count_ + 1);
+    item = format_ == "jsonl" ? item_from_json(o_.texts[count_], where, 0, kind_) : item_from_line(o_.texts[count_], kind_);
+    item.where = where;
   } else {
     std::string line;
     if (!next_line(line)) return false;
@@ -155,6 +193,8 @@ bool TextReader::next(TextItem& item) {
     item.where = where;
   }
   item.index = count_++;
+  check(kind_ != TextKind::QuestionContext || item.pair, "{}: needs a context (question TAB context, or JSONL "
+        "{{\"question\", \"context\"}}): a question is answered from its context", item.where);
   check(kind_ != TextKind::Choices || !item.choices.empty(), "{}: needs at least one choice{}", item.where,
         format_ == "jsonl" ? "" : " (a tab separates the context and each choice)");
   check_item_utf8(item);
@@ -166,7 +206,6 @@ std::vector<TextItem> read_text_items(const TextInputOptions& o, TextKind kind) 
   std::vector<TextItem> items;
   TextItem it;
   while (r.next(it)) items.push_back(std::move(it));
-  check(!items.empty(), "{}: no input texts", r.name());
   return items;
 }
 

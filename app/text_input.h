@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "models/input_info.h"
+
 namespace qdq::app {
 
 struct TextItem {
@@ -41,12 +43,13 @@ void add_text_input_options(CLI::App& sub, TextInputOptions& o, const std::strin
 // How messages name the input: "arguments", "<stdin>" or the file.
 std::string input_name(const TextInputOptions& o);
 
-// What one input is: a text (a tab is just a character), a text with an
-// optional text_pair (a tab separates the two in plain text), or a question
-// with its context (JSONL {"question", "context"}), or a context with the
-// choices of a multiple-choice question (JSONL {"context", "choices": [...]};
-// in plain text, tabs separate the context and the choices).
-enum class TextKind { Single, Pair, QuestionContext, Choices };
+// What one input is (models/input_info.h says which a model class takes): a
+// text (a tab is just a character), a text with an optional text_pair (a tab
+// separates the two in plain text), a question with its context (JSONL
+// {"question", "context"}), or a context with the choices of a
+// multiple-choice question (JSONL {"context", "choices": [...]}; in plain
+// text, tabs separate the context and the choices).
+using models::TextKind;
 
 // Reads inputs one at a time, so a long stdin streams (a batch can be
 // processed and written before the rest of the input has arrived).
@@ -57,6 +60,9 @@ class TextReader {
   bool next(TextItem& item);
   const std::string& format() const { return format_; }  // "jsonl" or "text" once known
   const std::string& name() const { return name_; }
+  // How many inputs there are when that is known before reading them (arguments, a regular
+  // file: its lines), else -1 (a pipe); for progress.
+  int64_t total() const { return total_; }
 
  private:
   bool next_line(std::string& line);
@@ -67,9 +73,14 @@ class TextReader {
   std::istream* in_ = nullptr;
   std::vector<std::string> pending_;  // lines read while sniffing the format
   size_t pending_pos_ = 0, lineno_ = 0, count_ = 0;
+  int64_t total_ = -1;
 };
 
-// Every input at once. Error "<input>: no input texts" when there is none.
+// Every input at once.
 std::vector<TextItem> read_text_items(const TextInputOptions& o, TextKind kind = TextKind::Pair);
+
+// A filter over shards gets an empty shard now and then: an empty input gives an empty output,
+// exit 0, with this warning ("<input>: no inputs; the output is empty").
+void warn_empty_input(const std::string& name);
 
 }  // namespace qdq::app

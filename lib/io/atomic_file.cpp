@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "io/interrupt.h"
 
 namespace fs = std::filesystem;
 
@@ -37,14 +38,20 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(tmp_name
   fs::path dir = fs::path(path_).parent_path();
   if (!dir.empty() && !fs::is_directory(dir))
     throw Error("{}: cannot write: directory {} does not exist", path_, dir.string());
+  // Registered before it exists, so a signal at any point removes it (io/interrupt.h).
+  interrupt::add_temporary(tmp_, path_, false);
   f_ = std::fopen(tmp_.c_str(), "wb");
-  if (!f_) throw Error("{}: cannot write: {}", path_, std::strerror(errno));
+  if (!f_) {
+    interrupt::remove_temporary(tmp_);
+    throw Error("{}: cannot write: {}", path_, std::strerror(errno));
+  }
 }
 
 AtomicFile::~AtomicFile() {
   if (f_) {
     std::fclose(f_);
     std::remove(tmp_.c_str());
+    interrupt::remove_temporary(tmp_);
   }
 }
 
@@ -57,9 +64,16 @@ void AtomicFile::commit() {
     throw Error("{}: write failed: {}", path_, std::strerror(errno));
   std::fclose(f_);
   f_ = nullptr;
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    int e = errno;
+  // Renamed and unregistered in one step with respect to a signal's cleanup (io/interrupt.h).
+  const int e = interrupt::committing([&] {
+    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) return errno;
+    interrupt::remove_temporary(tmp_);
+    interrupt::output_written(path_);
+    return 0;
+  });
+  if (e != 0) {
     std::remove(tmp_.c_str());
+    interrupt::remove_temporary(tmp_);
     throw Error("{}: cannot rename into place: {}", path_, std::strerror(e));
   }
   fsync_dir_of(path_);
@@ -72,25 +86,43 @@ AtomicDir::AtomicDir(std::string path) : path_(std::move(path)), tmp_(tmp_name_f
     throw Error("{}: cannot write: directory {} does not exist", path_, dir.string());
   std::error_code ec;
   fs::remove_all(tmp_, ec);
-  if (!fs::create_directory(tmp_, ec)) throw Error("{}: cannot create: {}", tmp_, ec.message());
+  interrupt::add_temporary(tmp_, path_, true);
+  if (!fs::create_directory(tmp_, ec)) {
+    interrupt::remove_temporary(tmp_);
+    throw Error("{}: cannot create: {}", tmp_, ec.message());
+  }
 }
 
 AtomicDir::~AtomicDir() {
   if (!done_) {
     std::error_code ec;
     fs::remove_all(tmp_, ec);
+    interrupt::remove_temporary(tmp_);
   }
 }
 
 void AtomicDir::commit() {
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
-    throw Error("{}: cannot rename into place: {}", path_, std::strerror(errno));
-  done_ = true;
+  const int e = interrupt::committing([&] {
+    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) return errno;
+    done_ = true;
+    interrupt::remove_temporary(tmp_);
+    interrupt::output_written(path_);
+    return 0;
+  });
+  if (e != 0) throw Error("{}: cannot rename into place: {}", path_, std::strerror(e));
   fsync_dir_of(path_);
 }
 
 void replace_dir(const std::string& fresh, const std::string& dest) {
-  if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, dest.c_str(), RENAME_EXCHANGE) != 0) {
+  // The exchange is one step with respect to a signal's cleanup. A caller that registered `fresh` as
+  // a temporary keeps it registered until it is removed below: it then holds the old directory.
+  const int swapped = interrupt::committing([&] {
+    if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, dest.c_str(), RENAME_EXCHANGE) != 0) return errno;
+    interrupt::output_written(dest);
+    return 0;
+  });
+  if (swapped != 0) {
+    errno = swapped;
     if (errno != EINVAL && errno != ENOSYS) throw Error("{}: cannot replace: {}", dest, std::strerror(errno));
     const std::string old = tmp_name_for(dest) + ".old";
     if (std::rename(dest.c_str(), old.c_str()) != 0 || std::rename(fresh.c_str(), dest.c_str()) != 0)
@@ -103,6 +135,7 @@ void replace_dir(const std::string& fresh, const std::string& dest) {
   fsync_dir_of(dest);
   std::error_code ec;
   fs::remove_all(fresh, ec);  // now holds the old directory
+  interrupt::remove_temporary(fresh);
 }
 
 void write_file_atomic(const std::string& path, std::string_view content) {

@@ -1,5 +1,7 @@
 #include "io/checkpoint.h"
 
+#include <cctype>
+
 #include <filesystem>
 
 #include "core/error.h"
@@ -57,7 +59,24 @@ TensorMap load_sharded(const std::string& dir, const std::string& index_path, bo
 }
 }  // namespace
 
+namespace {
+// "bert-base-uncased", "microsoft/prophetnet-large-uncased": what a user who knows the hub types.
+bool looks_like_hub_name(const std::string& s) {
+  if (s.empty() || s[0] == '.' || s[0] == '/' || s[0] == '~' || s.back() == '/') return false;
+  int slashes = 0;
+  for (char c : s) {
+    if (c == '/') ++slashes;
+    else if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return slashes <= 1;
+}
+}  // namespace
+
 json load_config(const std::string& dir) {
+  if (!fs::exists(dir) && looks_like_hub_name(dir))
+    throw Error("{}: no such directory; qdqrt reads local model directories (a Hugging Face hub name? download it "
+                "first: huggingface-cli download {} --local-dir DIR, then -m DIR)",
+                dir, dir);
   check(fs::exists(dir), "{}: no such directory", dir);
   check(fs::is_directory(dir), "{}: not a directory (expected a Hugging Face checkpoint directory)", dir);
   std::string p = (fs::path(dir) / "config.json").string();

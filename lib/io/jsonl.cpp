@@ -35,7 +35,7 @@ std::vector<std::string> read_lines(const std::string& path) {
 }
 
 nlohmann::json parse_jsonl_line(const std::string& line, const std::string& file, size_t lineno) {
-  const std::string where = fmt::format("{}:{}", file, lineno);
+  const std::string where = lineno ? fmt::format("{}:{}", file, lineno) : file;  // 0: not a line ("argument 2")
   // nlohmann accepts some invalid UTF-8 inside strings only on dump; say so up front.
   check_utf8(line, where);
   nlohmann::json j;

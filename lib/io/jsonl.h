@@ -14,7 +14,8 @@ namespace qdq {
 std::vector<std::string> read_lines(const std::string& path_or_dash);
 
 // One JSONL record: Error "<file>:<lineno>: not valid JSON (...)" or
-// "<file>:<lineno>: not a JSON object" (also for text that is not UTF-8).
+// "<file>:<lineno>: not a JSON object" (also for text that is not UTF-8). lineno 0: `file` alone
+// names the record (a positional argument).
 nlohmann::json parse_jsonl_line(const std::string& line, const std::string& file, size_t lineno);
 
 }  // namespace qdq

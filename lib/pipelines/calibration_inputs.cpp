@@ -7,6 +7,7 @@
 #include "decoding/generate.h"
 #include "models/generative.h"
 #include "pipelines/generate_pipeline.h"
+#include "pipelines/multiple_choice.h"
 #include "text/tokenizer.h"
 
 namespace qdq::pipelines {
@@ -34,6 +35,34 @@ void add_padded(TensorMap& m, const std::string& ids_name, const std::string& ma
 
 std::string span(size_t first, size_t n) { return fmt::format("texts {}-{}", first + 1, first + n); }
 
+std::string name_of(const CalibrationRecord& r, size_t i) {
+  return r.where.empty() ? fmt::format("calibration text {}", i + 1) : r.where;
+}
+
+// Multiple choice: up to batch_size consecutive records with one number of choices per batch.
+std::vector<CalibrationBatch> choice_batches(const text::Tokenizer& tok, const std::vector<CalibrationRecord>& recs,
+                                             const text::EncodeOptions& eo, const CalibrationInputOptions& o) {
+  std::vector<CalibrationBatch> out;
+  for (size_t s = 0; s < recs.size();) {
+    const size_t C = recs[s].choices.size();
+    size_t e = s;
+    std::vector<text::Encoding> flat;
+    for (; e < recs.size() && e - s < static_cast<size_t>(o.batch_size) && recs[e].choices.size() == C; ++e) {
+      check(C > 0, "{}: a multiple-choice record needs its \"choices\"", name_of(recs[e], e));
+      for (const auto& c : recs[e].choices) {
+        try {
+          flat.push_back(tok.encode(recs[e].text, c, eo));
+        } catch (const Error& err) {
+          throw Error("{}: {}", name_of(recs[e], e), err.what());
+        }
+      }
+    }
+    out.push_back({span(s, e - s), pad_choices(flat, static_cast<int64_t>(e - s), static_cast<int64_t>(C), tok)});
+    s = e;
+  }
+  return out;
+}
+
 // BERT family: text (+ text_pair) with special tokens, as `encode` runs it.
 std::vector<CalibrationBatch> encoder_batches(const std::string& dir, const std::vector<CalibrationRecord>& recs,
                                               const CalibrationInputOptions& o) {
@@ -41,6 +70,7 @@ std::vector<CalibrationBatch> encoder_batches(const std::string& dir, const std:
   text::EncodeOptions eo;
   eo.truncate = true;
   eo.max_length = o.max_length;
+  if (!recs.empty() && !recs.front().choices.empty()) return choice_batches(*tok, recs, eo, o);
   std::vector<CalibrationBatch> out;
   for (size_t s = 0; s < recs.size(); s += o.batch_size) {
     std::vector<text::Encoding> encs;
@@ -48,7 +78,7 @@ std::vector<CalibrationBatch> encoder_batches(const std::string& dir, const std:
       try {
         encs.push_back(tok->encode(recs[i].text, recs[i].pair, eo));
       } catch (const Error& e) {
-        throw Error("calibration text {}: {}", i + 1, e.what());
+        throw Error("{}: {}", name_of(recs[i], i), e.what());
       }
     }
     out.push_back({span(s, encs.size()), text::pad_batch(encs, tok->pad_id(), tok->has_token_type_ids())});
@@ -67,7 +97,7 @@ std::vector<CalibrationBatch> causal_batches(const std::string& dir, const std::
   std::vector<std::vector<int64_t>> ids;
   for (size_t i = 0; i < recs.size(); ++i) {
     ids.push_back(tok->encode(recs[i].text, std::nullopt, eo).input_ids);
-    check(!ids.back().empty(), "calibration text {}: the prompt has no tokens", i + 1);
+    check(!ids.back().empty(), "{}: the prompt has no tokens", name_of(recs[i], i));
   }
   std::vector<CalibrationBatch> out;
   for (size_t s = 0; s < ids.size(); s += o.batch_size) {
@@ -151,7 +181,7 @@ std::vector<CalibrationBatch> seq2seq_batches(models::Generative& g, const std::
         }
         dec.push_back(std::move(d));
       } catch (const Error& err) {
-        throw Error("calibration text {}: {}", i + 1, err.what());
+        throw Error("{}: {}", name_of(recs[i], i), err.what());
       }
     }
     if (!to_generate.empty()) {
@@ -186,8 +216,8 @@ std::vector<CalibrationBatch> calibration_batches(models::Model& model, const st
   const bool seq2seq = g && g->is_encoder_decoder();
   if (!seq2seq)
     for (size_t i = 0; i < records.size(); ++i)
-      check(!records[i].target, "calibration text {}: \"target\" is the decoder text of an encoder-decoder model; "
-            "{} calibrates on \"text\" alone", i + 1, model.arch());
+      check(!records[i].target, "{}: \"target\" is the decoder text of an encoder-decoder model; "
+            "{} calibrates on \"text\" alone", name_of(records[i], i), model.arch());
   if (seq2seq) return seq2seq_batches(*g, model_dir, records, o);
   // A BERT-family causal LM (QDQBertLMHeadModel) reads text as BERT does ([CLS] ... [SEP]), as its
   // calibration is run in Hugging Face (bert_tok(texts, padding=True)); ProphetNet's continues prompts.

@@ -1,7 +1,9 @@
 #pragma once
 // Calibration batches built from text, for every model family, so that
 // `qdqrt calibrate` runs each model the way it runs at inference:
-//   * BERT family: text (and text_pair) tokenized with special tokens.
+//   * BERT family: text (and text_pair) tokenized with special tokens; multiple
+//     choice: [batch, choices, T] of (context, choice) pairs, consecutive records
+//     with the same number of choices in one batch, as `encode` runs them.
 //   * ProphetNetForCausalLM: the prompts, tokenized as `generate` tokenizes them
 //     (no special tokens: [SEP] is also the eos).
 //   * Encoder-decoder (ProphetNetForConditionalGeneration, EncoderDecoderModel):
@@ -24,9 +26,11 @@
 namespace qdq::pipelines {
 
 struct CalibrationRecord {
-  std::string text;                   // BERT text, encoder source, or causal-LM prompt
+  std::string text;                   // BERT text, encoder source, causal-LM prompt, or a multiple-choice context
   std::optional<std::string> pair;    // BERT text_pair (or the context of a question)
   std::optional<std::string> target;  // encoder-decoder: the decoder's text (teacher forcing)
+  std::vector<std::string> choices;   // multiple choice: the candidates, each paired with `text` as encode pairs them
+  std::string where;                  // "file:line", for messages; "" names it "calibration text N"
 };
 
 struct CalibrationInputOptions {

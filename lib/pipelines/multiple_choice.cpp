@@ -7,6 +7,16 @@
 
 namespace qdq::pipelines {
 
+TensorMap pad_choices(const std::vector<text::Encoding>& flat, int64_t nb, int64_t nc, const text::Tokenizer& tok) {
+  const TensorMap in = text::pad_batch(flat, tok.pad_id(), tok.has_token_type_ids());
+  TensorMap in3;
+  for (auto& n : in.names) {
+    const Tensor& t = in.tensors.at(n);
+    in3.add(n, t.reshape({nb, nc, t.dim(1)}));
+  }
+  return in3;
+}
+
 std::vector<Record> multiple_choice(models::Model& model, const text::Tokenizer& tok,
                                     const std::vector<ChoiceInput>& inputs, const text::EncodeOptions& eo,
                                     int64_t max_positions, int64_t batch_size) {
@@ -35,14 +45,8 @@ std::vector<Record> multiple_choice(models::Model& model, const text::Tokenizer&
       const size_t e = std::min(members.size(), s + static_cast<size_t>(batch_size));
       std::vector<text::Encoding> flat;
       for (size_t k = s; k < e; ++k) flat.insert(flat.end(), encs[members[k]].begin(), encs[members[k]].end());
-      const TensorMap in = text::pad_batch(flat, tok.pad_id(), tok.has_token_type_ids());
       const int64_t nb = static_cast<int64_t>(e - s), nc = static_cast<int64_t>(C);
-      TensorMap in3;
-      for (auto& n : in.names) {
-        const Tensor& t = in.tensors.at(n);
-        in3.add(n, t.reshape({nb, nc, t.dim(1)}));
-      }
-      const TensorMap res = model.forward(in3);
+      const TensorMap res = model.forward(pad_choices(flat, nb, nc, tok));
       const float* logits = res.at("logits").data<float>();
       for (size_t k = s; k < e; ++k) {
         const size_t i = members[k];

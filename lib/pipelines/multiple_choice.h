@@ -20,6 +20,10 @@ struct ChoiceInput {
   std::string where;  // names the input in messages ("file:line")
 };
 
+// The model's [nb, nc, T] input from nb * nc (context, choice) encodings, input-major, padded to the
+// longest (calibration batches are built the same way).
+TensorMap pad_choices(const std::vector<text::Encoding>& flat, int64_t nb, int64_t nc, const text::Tokenizer& tok);
+
 // max_positions: the model's position table; a pair longer than it is an error naming the input.
 std::vector<Record> multiple_choice(models::Model& model, const text::Tokenizer& tok,
                                     const std::vector<ChoiceInput>& inputs, const text::EncodeOptions& eo,

@@ -83,7 +83,10 @@ open(B + "/long.txt", "w").write(" ".join(["word"] * 600) + "\n")
 open(B + "/bad.jsonl", "w").write('{"text": "fine"}\n{"text": oops}\n')
 open(B + "/nochoices.jsonl", "w").write('{"context": "a", "choices": ["b"]}\n{"context": "c", "choices": "d"}\n')
 open(B + "/notext.jsonl", "w").write('{"title": "no text here"}\n')
+open(B + "/two.txt", "w").write("first\nsecond\n")
+open(B + "/noctx.txt", "w").write("a question without its context\n")
 PY
+ln -s "$S/model.safetensors" "$B/weights_link.safetensors"
 mkcopy noclassifier; mv "$B/noclassifier.model.safetensors" "$B/noclassifier/model.safetensors"
 # An int8 directory whose metadata was tampered with: written by quantize, then edited.
 if "$Q" quantize -q --model "$S" --amax "$S/amax_max.json" --out "$B/int8bad" 2>/dev/null; then

@@ -200,7 +200,7 @@ std::vector<FlagRow> build_table() {
       // quantize.
       {"--how", "--how", "Calibration note stored in the metadata (default: the amax table's file name)", {}},
       // export.
-      {"--opset", "--opset", "ONNX opset (13..17; 17 uses LayerNormalization)", checked(int_range(13, 17))},
+      {"--opset", "--opset", "ONNX opset, 13..17 (per-channel QuantizeLinear needs 13; 17 uses LayerNormalization)", checked(int_range(13, 17))},
       {"--save-as-external-data", "--save-as-external-data",
        "Weights in <output>.data next to the model: auto (when the model passes 2 GB), always, never",
        one_of({"auto", "always", "never"})},

@@ -57,13 +57,13 @@ done
 # The readable table names it too.
 "$QDQRT" -q compare -m "$M" --amax "$TMP/bad.json" --tensors-in "$M/inputs.safetensors:test" --sensitivity >"$TMP/s.txt"
 grep -A1 "^left float" "$TMP/s.txt" | tail -1 | grep -q "^$BAD "
-# Texts go through the model's tokenizer, as in calibrate.
-"$QDQRT" -q compare -m "$M" --amax "$M/amax_max.json" --format jsonl "a first sentence" "and a second, longer one" \
-  >"$TMP/t.jsonl"
+# Texts go through the model's tokenizer, as in calibrate (a QA model reads question TAB context).
+"$QDQRT" -q compare -m "$M" --amax "$M/amax_max.json" --format jsonl "$(printf 'which one\ta first sentence')" \
+  "$(printf 'how long\tand a second, longer one')" >"$TMP/t.jsonl"
 python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert {x['name'] for x in r if x['kind']=='output'} == {'last_hidden_state','start_logits','end_logits'}, r" "$TMP/t.jsonl"
 # The report goes through the shared output rule: -o FILE (atomic) holds what stdout would.
-"$QDQRT" -q compare -m "$M" --amax "$M/amax_max.json" --output-format jsonl "a first sentence" \
-  "and a second, longer one" -o "$TMP/t2.jsonl"
+"$QDQRT" -q compare -m "$M" --amax "$M/amax_max.json" --output-format jsonl "$(printf 'which one\ta first sentence')" \
+  "$(printf 'how long\tand a second, longer one')" -o "$TMP/t2.jsonl"
 cmp "$TMP/t.jsonl" "$TMP/t2.jsonl"
 # An encoder-decoder from texts, as calibrate reads them: a JSONL source with its target (teacher
 # forcing) and one without (its decoder input is the fp32 greedy output). Both reach the decoder.

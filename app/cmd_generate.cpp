@@ -16,6 +16,7 @@
 #include "io/path_guard.h"
 #include "io/safetensors.h"
 #include "model_options.h"
+#include "models/input_info.h"
 #include "models/prophetnet/gen_state.h"
 #include "output.h"
 #include "pipelines/generate_pipeline.h"
@@ -80,12 +81,10 @@ void warn_unused(const CLI::App& sub, const decoding::Options& o, bool encoder_d
 
 // Source tokens the encoder's position table holds (a causal LM: the prompt
 // plus at least one new token must fit the decoder's).
-int64_t default_max_input_length(const std::string& dir, models::Generative& g, const decoding::Options& o) {
+int64_t default_max_input_length(const std::string& dir, models::Generative& g, const decoding::Options& o,
+                                 const text::Tokenizer& tok) {
   if (!g.is_encoder_decoder()) return std::max<int64_t>(1, g.max_decoder_tokens() - std::max<int64_t>(1, o.max_new_tokens.value_or(1)));
-  const auto cfg = load_config(dir);
-  if (cfg.value("model_type", "") == "encoder-decoder" && cfg.contains("encoder"))
-    return cfg["encoder"].value("max_position_embeddings", int64_t{512});
-  return cfg.value("max_position_embeddings", int64_t{512}) - 1;  // ProphetNet's encoder keeps a padding row
+  return models::max_input_tokens(load_config(dir), tok.model_max_length());  // the encoder's, as models/ knows it
 }
 
 int run_tensors(const GenerateCli& c, models::Generative& g, const decoding::Options& o) {
@@ -181,7 +180,7 @@ int run_generate(GenerateCli& c, const CLI::App& sub) {
   s.options = o;
   s.batch_size = c.batch_size;
   s.include_prompt = c.include_prompt;
-  s.max_input_length = c.max_input_length ? *c.max_input_length : default_max_input_length(c.model.model_dir, *g, o);
+  s.max_input_length = c.max_input_length ? *c.max_input_length : default_max_input_length(c.model.model_dir, *g, o, *src_tok);
   pipelines::GeneratePipeline pipe(*g, *src_tok, out_tok ? *out_tok : *src_tok, s);
 
   TextReader reader(c.text_in, TextKind::Single);

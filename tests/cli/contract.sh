@@ -84,12 +84,12 @@ echo stale > "$T/q8/stale.txt"
 ls -a "$T" | grep -q '^\.q8' && fail "quantize --force left a temporary"
 
 # --- streaming: the first batch's results arrive before the input ends -------------------
-{ for i in $(seq 16); do echo "line $i"; done; sleep 6; echo last; } \
-  | "$Q" -q encode -m "$S" -b 1 | { IFS= read -r -t 4 first && echo "$first" > "$T/first"; cat > /dev/null; }
+{ for i in $(seq 16); do echo "line $i"; done; sleep 12; echo last; } \
+  | "$Q" -q encode -m "$S" -b 1 | { IFS= read -r -t 10 first && echo "$first" > "$T/first"; cat > /dev/null; }
 [ -s "$T/first" ] || fail "encode did not stream its first batch to stdout"
 # ... and an info line reports progress when stderr is not a terminal.
 QDQRT_PROGRESS_SECONDS=0 "$Q" encode -m "$S" -b 1 -i "$T/in.txt" 2>"$T/progress" >/dev/null
-grep -q "encode: 3 done" "$T/progress" || fail "no progress line: $(cat "$T/progress")"
+grep -q "encode: 3/3 done" "$T/progress" || fail "no progress line with the file's total: $(cat "$T/progress")"
 
 # --- encode: truncation warns; a huge line is tokenized only as far as needed ------------
 python3 -c "print(' '.join(['word'] * 600))" > "$T/long.txt"

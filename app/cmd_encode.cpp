@@ -128,6 +128,8 @@ int run_encode(EncodeCli& o, const CLI::App& sub) {
         "--output-format npy holds one array (embeddings or sequence logits); use safetensors for {}", bert->arch());
   warn_no_effect(sub, "--pooling", head != Head::Base, "for " + bert->arch() + " (only the bare model pools)");
   warn_no_effect(sub, "--top-k", head != Head::MaskedLM, "for " + bert->arch() + " (only fill-mask ranks tokens)");
+  warn_no_effect(sub, "--layer", head != Head::Base,
+                 "on the head outputs of " + bert->arch() + " (they always come from the last layer)");
   auto tok = text::load_tokenizer(o.model.model_dir);
   if (head == Head::MultipleChoice) return run_choices(o, *bert, *tok);
   const bool line_output = fmt == "jsonl" || fmt == "text";
@@ -221,6 +223,12 @@ const RegisterCommand reg{
            ->check(CLI::IsMember({"cls", "mean", "pooler"}));
        sub.add_option("--top-k", o->s.top_k, "Masked LM: candidates per [MASK]")
            ->check(CLI::Range(int64_t{1}, int64_t{1000}));
+       // --layer: the bare model's embedding from another layer's hidden state (issue 22).
+       sub.add_option_function<int64_t>(
+           "--layer", [o](const int64_t& k) { o->s.layer = k; },
+           "Bare model: pool the embedding (--pooling) from this layer's hidden state, as Hugging Face's "
+           "hidden_states[K]: 0 the embeddings' output, num_hidden_layers the last; negative counts from the end "
+           "(-1 = last, -2 = second to last); default: the last");
        return std::function<int()>([o, &sub] {
          warn_no_effect(sub, "--max-length", o->s.truncation == "do_not_truncate", "with --truncation do_not_truncate");
          return run_encode(*o, sub);

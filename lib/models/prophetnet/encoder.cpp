@@ -29,7 +29,8 @@ void Encoder::prepare() {
   }
 }
 
-Tensor Encoder::forward(const std::vector<int64_t>& ids, int64_t B, int64_t L, const std::vector<int64_t>& mask) {
+Tensor Encoder::forward(const std::vector<int64_t>& ids, int64_t B, int64_t L, const std::vector<int64_t>& mask,
+                        const std::vector<float>& head_mask, ForwardCollector* out) {
   check(L >= 1, "ProphetNet encoder: empty input");
   check(L < c_.max_position_embeddings, "ProphetNet encoder: {} tokens, the position table allows at most {}", L,
         c_.max_position_embeddings - 1);
@@ -40,14 +41,22 @@ Tensor Encoder::forward(const std::vector<int64_t>& ids, int64_t B, int64_t L, c
   kernels::add(x, embedding(pos_, pos_ids, {B, L}, "encoder positions"));
   emb_norm_.apply(x);
   std::vector<float> key_add = mask.empty() ? std::vector<float>{} : additive_key_mask(mask);
-  for (auto& l : layers_) {
+  const int64_t heads = c_.num_encoder_heads;
+  const Shape hs{B, L, c_.hidden_size};
+  if (out) out->hidden("encoder_hidden_states", x, hs);
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    auto& l = layers_[li];
     auto kv = l.attn.project_kv(x);
-    Tensor a = l.attn.forward(x, kv, key_add);
+    Tensor weights;
+    Tensor a = l.attn.forward(x, kv, key_add, head_mask_row(head_mask, static_cast<int64_t>(li), heads),
+                              out && out->attentions() ? &weights : nullptr);
+    if (weights.defined()) out->attention("encoder_attentions", weights);
     l.attn_norm.add_norm(a, x);
     x = a;
     Tensor f = l.ffn.forward(x);
     l.ffn_norm.add_norm(f, x);
     x = f;
+    if (out) out->hidden("encoder_hidden_states", x, hs);
   }
   return x;
 }

@@ -65,7 +65,22 @@ void ForConditionalGeneration::prepare() {
   lm_.prepare();
 }
 
-TensorMap ForConditionalGeneration::forward(const TensorMap& in) {
+namespace {
+// Inputs this port does not take yet: an error rather than silently ignoring them.
+void refuse_unsupported(const TensorMap& in) {
+  for (const char* n : {"inputs_embeds", "decoder_inputs_embeds", "position_ids"})
+    check(!in.has(n), "input '{}' is not supported for ProphetNet (give the ids)", n);
+}
+std::vector<float> head_masks_of(const TensorMap& in, const char* name, int64_t layers, int64_t heads) {
+  return layer_head_masks(in.has(name) ? in.at(name) : Tensor(), layers, heads, name);
+}
+void append(TensorMap& out, const TensorMap& tuples) {
+  for (auto& n : tuples.names) out.add(n, tuples.tensors.at(n));
+}
+}  // namespace
+
+TensorMap ForConditionalGeneration::forward(const TensorMap& in, const ForwardRequest& req) {
+  refuse_unsupported(in);
   IdBatch src = read_ids(in, "input_ids");
   auto src_mask = read_optional(in, "attention_mask", src.B, src.T);
   IdBatch labels;
@@ -79,8 +94,17 @@ TensorMap ForConditionalGeneration::forward(const TensorMap& in) {
   }
   check(dec.B == src.B, "inputs: decoder_input_ids has batch {}, input_ids {}", dec.B, src.B);
   auto dec_mask = read_optional(in, "decoder_attention_mask", dec.B, dec.T);
-  Tensor enc = enc_->forward(src.v, src.B, src.T, src_mask);
-  auto o = lm_.decoder().forward(dec.v, dec.B, dec.T, dec_mask, enc, src_mask, mode_);
+  TensorMap tuples;  // the requested hidden states / attentions, written after the outputs
+  ForwardCollector collect(req, tuples);
+  ForwardCollector* co = req.any() ? &collect : nullptr;
+  Tensor enc = enc_->forward(src.v, src.B, src.T, src_mask,
+                             head_masks_of(in, "head_mask", c_.num_encoder_layers, c_.num_encoder_heads), co);
+  DecoderExtras ex;
+  ex.head_mask = head_masks_of(in, "decoder_head_mask", c_.num_decoder_layers, c_.num_decoder_heads);
+  ex.cross_attn_head_mask = head_masks_of(in, "cross_attn_head_mask", c_.num_decoder_layers, c_.num_decoder_heads);
+  ex.collect = co;
+  ex.names = kSeq2SeqOutputNames;
+  auto o = lm_.decoder().forward(dec.v, dec.B, dec.T, dec_mask, enc, src_mask, mode_, nullptr, &ex);
   Tensor pl = lm_.predict_logits(o.ngram, dec.T);
   TensorMap out;
   if (in.has("labels")) {
@@ -92,6 +116,7 @@ TensorMap ForConditionalGeneration::forward(const TensorMap& in) {
   out.add("encoder_last_hidden_state", enc);
   out.add("decoder_last_hidden_state", o.main);
   out.add("decoder_last_hidden_state_ngram", o.ngram);
+  append(out, tuples);
   return out;
 }
 
@@ -125,10 +150,17 @@ ForCausalLM::ForCausalLM(const Checkpoint& ck) : c_(config_of(ck)), gen_(generat
   ws.finish();
 }
 
-TensorMap ForCausalLM::forward(const TensorMap& in) {
+TensorMap ForCausalLM::forward(const TensorMap& in, const ForwardRequest& req) {
+  refuse_unsupported(in);
   IdBatch ids = read_ids(in, "input_ids");
   auto mask = read_optional(in, "attention_mask", ids.B, ids.T);
-  auto o = lm_.decoder().forward(ids.v, ids.B, ids.T, mask, Tensor(), {}, mode_);
+  TensorMap tuples;
+  ForwardCollector collect(req, tuples);
+  DecoderExtras ex;
+  ex.head_mask = head_masks_of(in, "head_mask", c_.num_decoder_layers, c_.num_decoder_heads);
+  ex.collect = req.any() ? &collect : nullptr;
+  ex.names = kCausalOutputNames;
+  auto o = lm_.decoder().forward(ids.v, ids.B, ids.T, mask, Tensor(), {}, mode_, nullptr, &ex);
   Tensor pl = lm_.predict_logits(o.ngram, ids.T);
   TensorMap out;
   if (in.has("labels")) {
@@ -140,6 +172,7 @@ TensorMap ForCausalLM::forward(const TensorMap& in) {
   add_logits(out, pl);
   out.add("last_hidden_state", o.main);
   out.add("last_hidden_state_ngram", o.ngram);
+  append(out, tuples);
   return out;
 }
 

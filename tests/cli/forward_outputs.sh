@@ -10,8 +10,10 @@ FO="$FIX/forward-outputs"
 py() { PYTHONPATH="$HERE" python3 -c "$@"; }
 
 # Compares every tuple entry (NAME.K) of the reference (names under PREFIX, prefix dropped) with the
-# output, and checks the output holds no other tuple entries. Probabilities 1e-5 absolute; hidden
-# states and ProphetNet's pre-softmax encoder/cross weights 1e-4 absolute + 1e-4 relative.
+# output, and checks the output holds no other tuple entries. Hidden states 1e-4 + 1e-4 relative,
+# probabilities 1e-5 + 1e-4 relative (the fixtures' rtol), ProphetNet's pre-softmax encoder / cross
+# weights 1e-4 of the tensor's largest unmasked magnitude (dot products: their rounding scales with
+# |q||k|); tests/unit/forward_outputs says why.
 tuples() {  # got.safetensors ref.safetensors PREFIX
   py "
 import sys, re
@@ -24,8 +26,10 @@ have = {k for k in got if re.search(r'\.\d+$', k)}
 if have != set(want): fail('tuple names %s, expected %s' % (sorted(have), sorted(want)))
 for k, (_, shape, w) in want.items():
     if got[k][1] != shape: fail('%s shape %s != %s' % (k, got[k][1], shape))
-    probs = 'attentions' in k and not k.startswith(('encoder_', 'cross_'))
-    atol, rtol = (1e-5, 0.0) if probs else (1e-4, 1e-4)
+    scores = k.startswith(('encoder_attentions', 'cross_attentions'))
+    if scores: atol, rtol = 1e-4 * max(abs(x) for x in w if abs(x) < 1e30), 0.0
+    elif 'attentions' in k: atol, rtol = 1e-5, 1e-4
+    else: atol, rtol = 1e-4, 1e-4
     worst = max((0.0 if g == x else abs(g - x)) - (atol + rtol * abs(x)) for g, x in zip(got[k][2], w))
     if worst > 0: fail('%s exceeds atol %g rtol %g by %g' % (k, atol, rtol, worst))
 print('ok: %d tuple entries of %s' % (len(want), '$1'))
@@ -43,7 +47,8 @@ from bert_check import read_st, fail
 g = read_st('$T/h.safetensors')
 if any(k.startswith('attentions.') for k in g) or 'hidden_states.2' not in g: fail(sorted(g))
 "
-# int8 writes the same tuples (its attentions: the dequantized probability codes).
+# int8 writes the same tuples (its attentions: the dequantized probability codes); their values are
+# checked in tests/unit/forward_outputs, the int8 numbers against transformers by forward.sh.
 "$BIN" -q forward -m "$M" --precision int8 --amax "$M/amax_max.json" --tensors-in "$FO/qdqbert.safetensors:input" \
   --output-hidden-states --output-attentions --tensors-out "$T/bert8.safetensors"
 py "
@@ -51,8 +56,7 @@ from bert_check import read_st, fail
 g, r = read_st('$T/bert8.safetensors'), read_st('$FO/qdqbert.safetensors')
 for k in ['hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'attentions.0', 'attentions.1']:
     if g[k][1] != r[k][1]: fail('%s shape %s' % (k, g[k][1]))
-    d = max(abs(a - b) for a, b in zip(g[k][2], r[k][2]))
-    if d > 0.5: fail('%s int8 vs fp32 max abs %g > 0.5 (qdqbert-seqcls README fake-quant bound)' % (k, d))
+if g['hidden_states.2'][2] != g['last_hidden_state'][2]: fail('hidden_states.2 is not last_hidden_state')
 print('ok: int8 tuples')
 "
 

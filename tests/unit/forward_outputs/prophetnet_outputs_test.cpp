@@ -6,7 +6,7 @@
 
 #include "fo_util.h"
 #include "models/model.h"
-#include "quant/calibrator.h"
+#include "quant/amax_table.h"
 
 using namespace qdq;
 using fot::check_close;
@@ -14,10 +14,24 @@ using fot::check_close;
 namespace {
 
 // forward-outputs README: "as the source fixture's fp32 outputs (about 1e-4 absolute; attention
-// probabilities 1e-5)". encoder_attentions / cross_attentions are the scores before the softmax
-// (transformers' ProphetNetAttention returns those), values up to ~50: as hidden states, 1e-4
-// absolute plus 1e-4 relative; the masked entries are finfo(float32).min exactly.
+// probabilities 1e-5)", and the source fixtures' rtol 1e-4: hidden states 1e-4 + 1e-4 relative,
+// probabilities 1e-5 + 1e-4 relative (the second layer's inputs already carry float32 rounding of
+// 1e-5: transformers' own fp32 decoder differs from its fp64 one by 3.2e-5, prophetnet README).
+// encoder_attentions / cross_attentions are the scores before the softmax (transformers'
+// ProphetNetAttention returns those), dot products whose rounding scales with |q||k|, not with the
+// score: 1e-4 of the tensor's largest unmasked magnitude; masked entries are finfo(float32).min
+// exactly.
 constexpr double kHidden = 1e-4, kRel = 1e-4, kProbs = 1e-5;
+
+// 1e-4 x the largest magnitude below 1e30 (the masked entries are -3.4e38).
+double scores_atol(const Tensor& t) {
+  double m = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const double v = std::fabs(t.data<float>()[i]);
+    if (v < 1e30) m = std::max(m, v);
+  }
+  return 1e-4 * m;
+}
 
 std::string pn() { return fot::fixture("prophetnet"); }
 
@@ -61,7 +75,8 @@ void check_tuples(const TensorMap& out, const std::string& prefix) {
     ++n_ref;
     CAPTURE(n);
     REQUIRE(out.has(n));
-    if (is_probs(n)) check_close(out.at(n), ref().at(full), kProbs, 0.0, n);
+    if (is_probs(n)) check_close(out.at(n), ref().at(full), kProbs, kRel, n);
+    else if (n.find("attentions") != std::string::npos) check_close(out.at(n), ref().at(full), scores_atol(ref().at(full)), 0.0, n);
     else check_close(out.at(n), ref().at(full), kHidden, kRel, n);
   }
   size_t n_out = 0;
@@ -129,41 +144,55 @@ TEST_CASE("ProphetNetForCausalLM: hidden_states, hidden_states_ngram, attentions
   std::filesystem::remove_all(bin);
 }
 
-// This random checkpoint has no amax table: max calibration on the test batch itself. Fake quant
-// and int8 of ProphetNet quantize the Linears only (its attention products stay float), so their
-// attention maps are probabilities computed in float from quantized projections: rows still sum to
-// 1, and int8 (integer GEMMs, the same quantization) agrees with fake quant up to float rounding and
-// isolated flips. Against fp32 they are compared within the prophetnet-quant fixture's fake-quant
-// check (README there: hidden states max abs 0.5).
-TEST_CASE("ProphetNet fake quant and int8: every tuple entry; int8 agrees with fake quant") {
-  auto calibrated = [&](quant::QuantMode mode) {
-    auto m = models::load_model(pn(), {"", false});
-    auto& plan = m->quant_plan();
-    for (auto& q : plan.all()) q->set_calibrator(quant::make_calibrator("max", q->desc()));
-    plan.set_mode(quant::QuantMode::Calibrate);
+// The forward-outputs reference is fp32. Quantized ProphetNet is checked on the prophetnet-quant
+// fixture (pytorch_quantization's max-calibrated fake quant, its amax table): the tuples' last
+// entries are the last hidden states, which must pass that README's fake-quant check (at most 5% of
+// the elements beyond 0.01, none beyond 0.1); every entry has Hugging Face's shape; the attention
+// probabilities (ProphetNet's attention products stay float: only the Linears are quantized) sum
+// to 1 over the keys. int8's last hidden states are compared by the prophetnet_quant tests, not here
+// (see bert_outputs_test.cpp on oneDNN's int8 GEMM without VNNI).
+TEST_CASE("ProphetNet fake quant and int8 (prophetnet-quant, amax_max.json): every tuple entry") {
+  const std::string dir = fot::fixture("prophetnet-quant");
+  const TensorMap in = read_tensors_arg(dir + "/inputs.safetensors:test");
+  const TensorMap want = read_safetensors(dir + "/outputs_max.safetensors");
+  for (auto mode : {quant::QuantMode::FakeQuant, quant::QuantMode::Int8}) {
+    CAPTURE(static_cast<int>(mode));
+    auto m = models::load_model(dir, {"", false});
+    quant::apply_amax_table(m->quant_plan(), quant::load_amax_table(dir + "/amax_max.json"), dir + "/amax_max.json");
+    m->quant_plan().set_mode(mode);
     m->prepare();
-    m->forward(seq2seq_inputs());
-    for (auto& q : plan.all()) q->set_amax(*q->calibrator()->compute_amax("max"));
-    plan.set_mode(mode);
-    m->prepare();
-    return m;
-  };
-  auto fq = calibrated(quant::QuantMode::FakeQuant);
-  auto i8 = calibrated(quant::QuantMode::Int8);
-  TensorMap a = fq->forward(seq2seq_inputs(), all_outputs()), b = i8->forward(seq2seq_inputs(), all_outputs());
-  for (auto& n : ref().names) {
-    if (!std::isdigit(static_cast<unsigned char>(n.back())) || n.rfind("causal.", 0) == 0) continue;
-    CAPTURE(n);
-    REQUIRE(a.has(n));
-    REQUIRE(b.has(n));
-    const double d_ref = fot::max_abs_diff(a.at(n), ref().at(n)), d_i8 = fot::max_abs_diff(b.at(n), a.at(n));
-    MESSAGE(n << ": fake quant vs fp32 " << d_ref << ", int8 vs fake quant " << d_i8);
-    if (is_probs(n)) {
-      CHECK(d_ref <= 0.5);
-      CHECK(d_i8 <= 0.05);
-    } else if (n.find("attentions") == std::string::npos) {
-      CHECK(d_ref <= 0.5);
-      CHECK(d_i8 <= 0.05);
+    TensorMap out = m->forward(in, all_outputs());
+    const int64_t B = in.at("input_ids").dim(0), S = in.at("input_ids").dim(1), T = in.at("decoder_input_ids").dim(1);
+    const int64_t L = 2, NG = 2;
+    for (const char* last : {"encoder_last_hidden_state", "decoder_last_hidden_state", "decoder_last_hidden_state_ngram"}) {
+      CAPTURE(last);
+      if (mode == quant::QuantMode::Int8) break;
+      const Tensor &g = out.at(last), &w = want.at(last);
+      int64_t beyond = 0;
+      for (int64_t i = 0; i < g.numel(); ++i) beyond += std::fabs(g.data<float>()[i] - w.data<float>()[i]) > 0.01;
+      CHECK(double(beyond) / double(g.numel()) <= 0.05);
+      CHECK(fot::max_abs_diff(g, w) <= 0.1);
+    }
+    CHECK(fot::max_abs_diff(out.at("encoder_hidden_states.2"), out.at("encoder_last_hidden_state")) == 0);
+    CHECK(fot::max_abs_diff(out.at("decoder_hidden_states.2"), out.at("decoder_last_hidden_state")) == 0);
+    CHECK(fot::max_abs_diff(out.at("decoder_ngram_hidden_states.2"), out.at("decoder_last_hidden_state_ngram")) == 0);
+    const int64_t heads = out.at("encoder_attentions.0").dim(1);
+    for (int64_t l = 0; l < L; ++l) {
+      const std::string k = std::to_string(l);
+      CHECK(out.at("encoder_attentions." + k).shape() == Shape{B, heads, S, S});
+      CHECK(out.at("cross_attentions." + k).shape() == Shape{B, heads, (1 + NG) * T, S});
+      for (const char* n : {"decoder_attentions.", "decoder_ngram_attentions."}) {
+        const Tensor& a = out.at(n + k);
+        CHECK(a.shape() == (n[8] == 'a' ? Shape{B, heads, T, T} : Shape{B, NG, heads, T, 2 * T}));
+        const int64_t Tk = a.dim(-1);
+        double worst = 0;
+        for (int64_t r = 0; r < a.numel() / Tk; ++r) {
+          double sum = 0;
+          for (int64_t j = 0; j < Tk; ++j) sum += a.data<float>()[r * Tk + j];
+          worst = std::max(worst, std::fabs(sum - 1));
+        }
+        CHECK(worst <= 1e-5);
+      }
     }
   }
 }

@@ -72,8 +72,8 @@ const RegisterCommand reg{{"forward", "Run a model's forward on tensors (safeten
                                             "Input tensors: FILE.safetensors or FILE.safetensors:GROUP "
                                             "(tensors named GROUP.input_ids, ...). Besides ids and masks: head_mask "
                                             "([heads] or [layers, heads]; ProphetNet also decoder_head_mask, "
-                                            "cross_attn_head_mask), and for BERT position_ids and inputs_embeds "
-                                            "(instead of input_ids). ProphetNet's head masks apply always here; "
+                                            "cross_attn_head_mask), inputs_embeds instead of input_ids (ProphetNet "
+                                            "also decoder_inputs_embeds), and for BERT position_ids. ProphetNet's head masks apply always here; "
                                             "transformers 4.37.2 applies its encoder and cross-attention ones only "
                                             "with output_attentions");
                              add_text_input_options(sub, o->text_in, "Texts, instead of --tensors-in");

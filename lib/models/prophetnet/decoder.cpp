@@ -74,7 +74,8 @@ Decoder::Output Decoder::forward(const std::vector<int64_t>& ids, int64_t B, int
   check(T >= 1, "ProphetNet decoder: empty input");
   check_position(T - 1);
   const int64_t H = c_.hidden_size, NG = c_.ngram, R = (1 + NG) * T;
-  Tensor words = embedding(word_, ids, {B, T}, "decoder input_ids");
+  const bool embedded = extra && extra->inputs_embeds.defined();
+  Tensor words = embedded ? extra->inputs_embeds : embedding(word_, ids, {B, T}, "decoder input_ids");
   Tensor x(DType::F32, {B, R, H});
   const float *W = words.data<float>(), *P = pos_.data<float>(), *NE = ngram_emb_.data<float>();
   float* X = x.data<float>();

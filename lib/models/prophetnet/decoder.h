@@ -46,6 +46,7 @@ inline constexpr DecoderOutputNames kCausalOutputNames{"hidden_states", "hidden_
 // A full forward's optional inputs and outputs (none on the default path).
 struct DecoderExtras {
   std::vector<float> head_mask, cross_attn_head_mask;  // [layers * heads] (layer_head_masks) or empty
+  Tensor inputs_embeds;  // [B, T, H] F32 in place of the ids' word embeddings (ids then unused), or undefined
   ForwardCollector* collect = nullptr;                  // hidden states (main, ngram) and attentions
   DecoderOutputNames names = kSeq2SeqOutputNames;
 };

@@ -32,9 +32,15 @@ void Encoder::prepare() {
 Tensor Encoder::forward(const std::vector<int64_t>& ids, int64_t B, int64_t L, const std::vector<int64_t>& mask,
                         const std::vector<float>& head_mask, ForwardCollector* out) {
   check(L >= 1, "ProphetNet encoder: empty input");
+  return forward_embedded(embedding(word_, ids, {B, L}, "input_ids"), mask, head_mask, out);
+}
+
+Tensor Encoder::forward_embedded(Tensor x, const std::vector<int64_t>& mask, const std::vector<float>& head_mask,
+                                 ForwardCollector* out) {
+  const int64_t B = x.dim(0), L = x.dim(1);
+  check(L >= 1, "ProphetNet encoder: empty input");
   check(L < c_.max_position_embeddings, "ProphetNet encoder: {} tokens, the position table allows at most {}", L,
         c_.max_position_embeddings - 1);
-  Tensor x = embedding(word_, ids, {B, L}, "input_ids");
   std::vector<int64_t> pos_ids(B * L);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < L; ++t) pos_ids[b * L + t] = c_.pad_token_id + t + 1;

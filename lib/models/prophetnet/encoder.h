@@ -21,6 +21,9 @@ class Encoder {
   // layer_head_masks) or empty; `out` collects encoder_hidden_states.K / encoder_attentions.K.
   Tensor forward(const std::vector<int64_t>& ids, int64_t B, int64_t L, const std::vector<int64_t>& mask,
                  const std::vector<float>& head_mask = {}, ForwardCollector* out = nullptr);
+  // The same from inputs_embeds [B, L, H] (F32) in place of the ids' word embeddings.
+  Tensor forward_embedded(Tensor embeds, const std::vector<int64_t>& mask, const std::vector<float>& head_mask = {},
+                          ForwardCollector* out = nullptr);
   void prepare();
 
  private:

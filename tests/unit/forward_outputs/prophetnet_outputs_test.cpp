@@ -144,6 +144,40 @@ TEST_CASE("ProphetNetForCausalLM: hidden_states, hidden_states_ngram, attentions
   std::filesystem::remove_all(bin);
 }
 
+// inputs_embeds / decoder_inputs_embeds holding the word embeddings of the ids give the ids' outputs
+// exactly (transformers adds the positions to them the same way).
+TEST_CASE("ProphetNet inputs_embeds and decoder_inputs_embeds stand in for the ids") {
+  const TensorMap w = read_safetensors(pn() + "/model.safetensors");
+  const Tensor& table = w.at("prophetnet.word_embeddings.weight");
+  auto embed = [&](const Tensor& ids) {
+    const int64_t B = ids.dim(0), T = ids.dim(1), H = table.dim(1);
+    Tensor e(DType::F32, {B, T, H});
+    const auto v = ids.to_i64_vector();
+    for (int64_t i = 0; i < B * T; ++i) std::copy_n(table.data<float>() + v[i] * H, H, e.data<float>() + i * H);
+    return e;
+  };
+  auto m = models::load_model(pn());
+  TensorMap in = seq2seq_inputs(), e;
+  e.add("inputs_embeds", embed(in.at("input_ids")));
+  e.add("attention_mask", in.at("attention_mask"));
+  e.add("decoder_inputs_embeds", embed(in.at("decoder_input_ids")));
+  e.add("decoder_attention_mask", in.at("decoder_attention_mask"));
+  TensorMap a = m->forward(in), b = m->forward(e);
+  for (const char* n : {"logits", "encoder_last_hidden_state", "decoder_last_hidden_state"}) {
+    CAPTURE(n);
+    CHECK(fot::max_abs_diff(a.at(n), b.at(n)) == 0);
+  }
+  models::LoadOptions o;
+  o.arch = "ProphetNetForCausalLM";
+  auto c = models::load_model(pn(), o);
+  TensorMap ci = causal_inputs(), ce;
+  ce.add("inputs_embeds", embed(ci.at("input_ids")));
+  ce.add("attention_mask", ci.at("attention_mask"));
+  CHECK(fot::max_abs_diff(c->forward(ci).at("logits"), c->forward(ce).at("logits")) == 0);
+  e.add("input_ids", in.at("input_ids"));
+  CHECK_THROWS_WITH_AS(m->forward(e), doctest::Contains("give input_ids or inputs_embeds, not both"), Error);
+}
+
 // The forward-outputs reference is fp32. Quantized ProphetNet is checked on the prophetnet-quant
 // fixture (pytorch_quantization's max-calibrated fake quant, its amax table): the tuples' last
 // entries are the last hidden states, which must pass that README's fake-quant check (at most 5% of

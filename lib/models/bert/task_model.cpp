@@ -98,7 +98,7 @@ TensorMap BertTaskModel::flatten_choices(const TensorMap& in, int64_t* choices) 
     check(t.shape() == ids.shape(), "input '{}' has shape {}, input_ids has {}", n, shape_str(t.shape()),
           shape_str(ids.shape()));
     // HF: input.view(-1, input.size(-1)).
-      flat.add(n, t.reshape({t.dim(0) * t.dim(1), t.dim(2)}));
+    flat.add(n, t.reshape({t.dim(0) * t.dim(1), t.dim(2)}));
   }
   if (in.has("head_mask")) flat.add("head_mask", in.at("head_mask"));
   return flat;

@@ -98,6 +98,22 @@ for b in range(B):
     if d > 1e-5: fail('row %d: |embedding - mean(hidden_states.1)| = %g > 1e-5' % (b, d))
 print('ok: encode --layer -2 --pooling mean')
 "
+# --pooling pooler --layer 1: the pooler (dense + tanh) on hidden_states.1's first token.
+"$BIN" -q encode -m "$M" --arch QDQBertModel --layer 1 --pooling pooler -i "$T/texts.jsonl" -o "$T/pool.jsonl"
+py "
+import json, math
+from bert_check import read_st, fail
+r, w = read_st('$FO/qdqbert.safetensors'), read_st('$M/model.safetensors')
+_, (B, S, H), hs = r['hidden_states.1']
+W, bias = w['bert.pooler.dense.weight'][2], w['bert.pooler.dense.bias'][2]
+got = [json.loads(l)['embedding'] for l in open('$T/pool.jsonl')]
+for b in range(B):
+    cls = hs[b * S * H:b * S * H + H]
+    want = [math.tanh(sum(W[o * H + i] * cls[i] for i in range(H)) + bias[o]) for o in range(H)]
+    d = max(abs(x - y) for x, y in zip(got[b], want))
+    if d > 1e-5: fail('row %d: |pooled - tanh(W hidden_states.1[CLS] + b)| = %g > 1e-5' % (b, d))
+print('ok: encode --layer 1 --pooling pooler')
+"
 # --layer -1 is the default; on a head model it warns that head outputs ignore it.
 "$BIN" -q encode -m "$M" --arch QDQBertModel --pooling mean -i "$T/texts.jsonl" -o "$T/last.jsonl"
 "$BIN" -q encode -m "$M" --arch QDQBertModel --layer -1 --pooling mean -i "$T/texts.jsonl" -o "$T/last1.jsonl"

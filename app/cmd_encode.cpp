@@ -130,6 +130,8 @@ int run_encode(EncodeCli& o, const CLI::App& sub) {
         "--output-format npy holds one array (embeddings or sequence logits); use safetensors for {}", bert->arch());
   warn_no_effect(sub, "--pooling", head != Head::Base, "for " + bert->arch() + " (only the bare model pools)");
   warn_no_effect(sub, "--top-k", head != Head::MaskedLM, "for " + bert->arch() + " (only fill-mask ranks tokens)");
+  warn_no_effect(sub, "--layer", head != Head::Base,
+                 "on the head outputs of " + bert->arch() + " (they always come from the last layer)");
   auto tok = text::load_tokenizer(o.model.model_dir);
   if (head == Head::MultipleChoice) return run_choices(o, *bert, *tok);
   const bool line_output = fmt == "jsonl" || fmt == "text";
@@ -229,6 +231,8 @@ const RegisterCommand reg{
        flag(sub, "--batch-size", o->s.batch_size);
        flag(sub, "--pooling", o->s.pooling);
        flag(sub, "--top-k", o->s.top_k);
+       // --layer: the bare model's embedding from another layer's hidden state (issue 22).
+       flag(sub, "--layer", o->s.layer);
        return std::function<int()>([o, &sub] {
          warn_no_effect(sub, "--max-length", o->s.truncation == "do_not_truncate", "with --truncation do_not_truncate");
          return run_encode(*o, sub);

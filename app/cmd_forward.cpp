@@ -24,6 +24,7 @@ struct ForwardOptions {
   OutputOptions out;
   std::string in;
   int64_t max_length = 0;  // 0: what the model holds
+  models::ForwardRequest req;
 };
 
 const std::vector<std::string> kFormats = {"safetensors"};
@@ -58,7 +59,7 @@ int run_forward(ForwardOptions& o) {
   auto model = load_model_for(o.model);
   TensorMap outputs;
   try {
-    outputs = model->forward(inputs);
+    outputs = model->forward(inputs, o.req);
   } catch (const Error& e) {
     // Model-side checks name the tensor; the user needs the file too.
     throw Error("{}: {}", o.in.empty() ? input_name(o.text_in) : o.in, e.what());
@@ -82,6 +83,8 @@ const RegisterCommand reg{{"forward", "Run a model's forward on tensors (safeten
                                                 "the output safetensors (F32, Hugging Face names)",
                                                 ",--tensors-out");
                              flag(sub, "--max-length", o->max_length);
+                             switch_flag(sub, "--output-hidden-states", o->req.hidden_states);
+                             switch_flag(sub, "--output-attentions", o->req.attentions);
                              return std::function<int()>([o, &sub] {
                                warn_no_effect(sub, "--max-length", !o->in.empty(), "with --tensors-in");
                                return run_forward(*o);

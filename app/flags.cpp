@@ -113,7 +113,10 @@ std::vector<FlagRow> build_table() {
        one_of({"jsonl", "text"})},
       {"--tensors-in", "--tensors-in",
        "Input tensors FILE.safetensors[:GROUP] (tensors named GROUP.input_ids, ...), used as stored, instead of "
-       "texts",
+       "texts. Besides ids and masks, forward takes head_mask ([heads] or [layers, heads]; ProphetNet also "
+       "decoder_head_mask, cross_attn_head_mask), inputs_embeds instead of input_ids (ProphetNet also "
+       "decoder_inputs_embeds), and for BERT position_ids; ProphetNet's head masks apply always (transformers "
+       "4.37.2 applies its encoder and cross-attention ones only with output_attentions)",
        {}},
       {"--batch-size", "-b,--batch-size", "Inputs per batch", pos},
       {"--max-length", "--max-length",
@@ -139,6 +142,25 @@ std::vector<FlagRow> build_table() {
        one_of({"cls", "mean", "pooler"})},
       {"--top-k", "--top-k", "Fill-mask: candidates per [MASK] (Hugging Face pipelines' top_k)",
        checked(int_range(1, 1000))},
+      {"--layer", "--layer",
+       "Bare model: pool the embedding (--pooling) from this layer's hidden state, as Hugging Face's "
+       "hidden_states[K]: 0 the embeddings' output, num_hidden_layers the last; negative counts from the end (-1 = "
+       "last, -2 = second to last); default: the last",
+       {}},
+      // forward.
+      {"--output-hidden-states", "--output-hidden-states",
+       "Also write Hugging Face's hidden_states tuple as hidden_states.K (K = 0: the embeddings' output, then each "
+       "layer's; ProphetNet: encoder_hidden_states.K, decoder_hidden_states.K, decoder_ngram_hidden_states.K, or for "
+       "the causal LM hidden_states.K, hidden_states_ngram.K); [batch, seq, hidden] F32 each",
+       {}},
+      {"--output-attentions", "--output-attentions",
+       "Also write the attentions tuples as attentions.K [batch, heads, seq, seq] (ProphetNet: encoder_attentions.K, "
+       "decoder_attentions.K, decoder_ngram_attentions.K [batch, ngram, heads, seq, 2*seq], cross_attentions.K; the "
+       "causal LM: attentions.K, ngram_attentions.K). Memory: batch*heads*seq*seq*4 bytes per layer, held for the one "
+       "batch run (bert-base, 8 x 512 tokens: 12 x 100 MB = 1.2 GB). int8 attention reports its dequantized "
+       "probability codes. ProphetNet's encoder_attentions and cross_attentions are the scores before the softmax, "
+       "as transformers 4.37.2 returns them",
+       {}},
       // generate (Hugging Face generate()'s names and meanings).
       {"generate --max-length", "--max-length",
        "Hugging Face max_length: every token of the output sequence, decoder start / prompt included" +

@@ -9,6 +9,7 @@
 
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "models/forward_outputs.h"
 #include "quant/tensor_quantizer.h"
 
 namespace qdq::models {
@@ -22,6 +23,9 @@ class Model {
   virtual std::string family() const = 0;
   // Every output of the Hugging Face forward for these inputs, under HF names.
   virtual TensorMap forward(const TensorMap& inputs) = 0;
+  // The same, plus the optional outputs `req` asks for (Hugging Face's hidden_states / attentions
+  // tuples as NAME.K, models/forward_outputs.h). A model that has none refuses a non-empty request.
+  virtual TensorMap forward(const TensorMap& inputs, const ForwardRequest& req);
   quant::QuantPlan& quant_plan() { return plan_; }
   // The __metadata__ of a qdqrt int8 directory (how it was quantized); empty for other checkpoints.
   const std::map<std::string, std::string>& int8_metadata() const { return int8_metadata_; }

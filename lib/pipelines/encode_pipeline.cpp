@@ -20,6 +20,13 @@ EncodePipeline::EncodePipeline(models::bert::BertTaskModel& model, const text::T
   spec_.top_k = s_.top_k;
   spec_.pooling = s_.pooling.empty() ? (model.has_pooler() ? "pooler" : "cls") : s_.pooling;
   check(spec_.pooling != "pooler" || model.has_pooler(), "--pooling pooler: {} has no pooler weights", model.arch());
+  if (s_.layer && spec_.head == Head::Base) {
+    const int64_t L = cfg.num_hidden_layers, k = *s_.layer;
+    check(k >= -(L + 1) && k <= L, "--layer {}: {} has hidden states 0..{} (or -{}..-1 from the end)", k,
+          model.arch(), L, L + 1);
+    request_.hidden_states = true;
+    request_.only_hidden_state = k < 0 ? L + 1 + k : k;
+  }
   max_len_ = s_.max_length;
   if (max_len_ <= 0) {
     max_len_ = 512;
@@ -64,7 +71,7 @@ std::vector<Record> EncodePipeline::run(const std::vector<TextInput>& inputs) {
     std::vector<text::Encoding> batch;
     for (size_t i : rows) batch.push_back(encs[i].enc);
     const TensorMap in = text::pad_batch(batch, tok_.pad_id(), tok_.has_token_type_ids());
-    const TensorMap out = model_.forward(in);
+    const TensorMap out = request_.any() ? from_layer(model_.forward(in, request_)) : model_.forward(in);
     for (size_t k = 0; k < rows.size(); ++k) {
       const size_t i = rows[k];
       const int64_t b = static_cast<int64_t>(k);
@@ -74,6 +81,19 @@ std::vector<Record> EncodePipeline::run(const std::vector<TextInput>& inputs) {
   }
   done_ += static_cast<int64_t>(inputs.size());
   return records;
+}
+
+TensorMap EncodePipeline::from_layer(const TensorMap& out) const {
+  const std::string name = "hidden_states." + std::to_string(request_.only_hidden_state);
+  const Tensor& hs = out.at(name);
+  TensorMap m;
+  for (auto& n : out.names) {
+    if (n == name) continue;
+    if (n == "last_hidden_state") m.add(n, hs);
+    else if (n == "pooler_output") m.add(n, model_.pool(hs));  // the pooler on that layer's [CLS]
+    else m.add(n, out.tensors.at(n));
+  }
+  return m;
 }
 
 }  // namespace qdq::pipelines

@@ -25,6 +25,10 @@ struct EncodeSettings {
   int64_t top_k = 5;
   bool records = true;  // build the per-input JSON records
   bool raw = false;     // keep every output row for raw()
+  // Bare model: the hidden state the embedding is pooled from (Hugging Face's hidden_states[layer]:
+  // 0 the embeddings' output, num_hidden_layers the last; negative counts from the end, -1 = last).
+  // Unset: the last. No effect on head models (their outputs always come from the last layer).
+  std::optional<int64_t> layer;
 };
 
 struct TextInput {
@@ -50,6 +54,9 @@ class EncodePipeline {
   EncodeSettings s_;
   HeadSpec spec_;
   int64_t max_len_ = 0, done_ = 0, truncated_ = 0;
+  models::ForwardRequest request_;  // settings.layer as a request for that one hidden state
+  // The outputs with last_hidden_state (and pooler_output) taken from the requested layer.
+  TensorMap from_layer(const TensorMap& out) const;
   RawOutputs raw_;
 };
 

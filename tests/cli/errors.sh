@@ -55,6 +55,9 @@ write_st(B + "/bigid.safetensors", dict(test, input_ids=(ids[0], ids[1], bytes(n
 m = test["attention_mask"]; vals = struct.unpack("<%dq" % (len(m[2]) // 8), m[2])
 fm = [float(x) for x in vals]; fm[3] = math.nan
 write_st(B + "/nanmask.safetensors", dict(test, attention_mask=("F32", m[1], struct.pack("<%df" % len(fm), *fm))))
+# forward's optional inputs: a head mask of neither [heads] nor [layers, heads]; ids and embeddings both.
+write_st(B + "/headmask.safetensors", dict(test, head_mask=("F32", [3, 4], struct.pack("<12f", *[1.0] * 12))))
+write_st(B + "/both.safetensors", dict(test, inputs_embeds=("F32", [3, 23, 64], bytes(3 * 23 * 64 * 4))))
 amax = json.load(open(S + "/amax_max.json"))
 def dump(name, t): json.dump(t, open(B + "/" + name, "w"))
 dump("amax_missing.json", {k: v for k, v in amax.items() if k != "bert.encoder.layer.1.output.dense._input_quantizer"})

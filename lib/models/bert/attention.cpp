@@ -172,6 +172,46 @@ std::pair<Tensor, Tensor> BertAttention::keys_values(const Tensor& x) {
 }
 
 namespace {
+
+// probs [B, heads, Tq, Tk] times the head mask row, per head (skipping the heads it leaves as they are).
+void apply_head_mask(Tensor& probs, const float* m) {
+  const int64_t B = probs.dim(0), H = probs.dim(1), n = probs.dim(2) * probs.dim(3);
+  float* p = probs.data<float>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      if (m[h] != 1.0f)
+        for (float *q = p + (b * H + h) * n, *e = q + n; q != e; ++q) *q *= m[h];
+}
+
+// The int8 attention's P holds its quantizer's codes: a head mask scales the codes (round half to
+// even, saturated). For 0/1 masks, the usual head pruning, that is exactly quantize(P * mask) as
+// Hugging Face computes it; another factor may differ from it by one code step.
+template <class C>
+void apply_head_mask_codes(Tensor& codes, const float* m, float lo, float hi) {
+  const int64_t B = codes.dim(0), H = codes.dim(1), n = codes.dim(2) * codes.dim(3);
+  C* p = static_cast<C*>(codes.raw());
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      if (m[h] != 1.0f)
+        for (C *q = p + (b * H + h) * n, *e = q + n; q != e; ++q)
+          *q = static_cast<C>(std::fmin(hi, std::fmax(lo, std::nearbyint(static_cast<float>(*q) * m[h]))));
+}
+
+// output_attentions for the int8 attention: its softmax writes P's codes directly, so the maps it
+// reports are those codes dequantized (code / scale): the probabilities P.V actually used, within one
+// quantization step (amax / 127) of the float ones.
+Tensor dequantized_probs(const Tensor& codes, float scale) {
+  Tensor out(DType::F32, codes.shape());
+  const float inv = scale > 0.0f ? 1.0f / scale : 0.0f;
+  float* o = out.data<float>();
+  const int64_t n = codes.numel();
+  if (codes.dtype() == DType::U8)
+    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<float>(codes.data<uint8_t>()[i]) * inv;
+  else
+    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<float>(codes.data<int8_t>()[i]) * inv;
+  return out;
+}
+
 // Keys/values to attend to: x's own (no cache), x's appended to the cache, or the cache as is.
 kernels::AttnDims attend_dims(const Attend& a, int64_t B, int64_t Tq) {
   if (!a.kv) return {B, Tq, Tq, Tq, a.mask_q};
@@ -194,6 +234,8 @@ Tensor BertAttention::self_attention(const Tensor& x, int64_t B, int64_t Tq, con
   Tensor scores = kernels::attention_scores(q, k, D, heads_, 1.0f / std::sqrt(static_cast<float>(head_dim_)),
                                             a.mask_add);
   kernels::softmax(scores);
+  if (a.head_mask) apply_head_mask(scores, a.head_mask);
+  if (a.probs_out) *a.probs_out = scores.clone();
   quant_point(*ma_, scores);
   return kernels::attention_context(scores, v, D, heads_);
 }
@@ -225,6 +267,11 @@ Tensor BertAttention::self_attention_int8(const Tensor& x, int64_t B, int64_t Tq
                                                  1.0f / std::sqrt(static_cast<float>(head_dim_)), nullptr);
   Tensor p = kernels::attention_probs_int8(scores, a.mask_add, D, sa, ma_->desc().is_unsigned);
   scores = Tensor();
+  if (a.head_mask) {
+    if (p.dtype() == DType::U8) apply_head_mask_codes<uint8_t>(p, a.head_mask, 0.0f, 255.0f);
+    else apply_head_mask_codes<int8_t>(p, a.head_mask, -128.0f, 127.0f);
+  }
+  if (a.probs_out) *a.probs_out = dequantized_probs(p, sa);
   if (dense_.int8_ready()) {
     const auto& dk = dense_.int8_kernel();
     return kernels::attention_context_int8(p, sa, v, sv, D, heads_, dk.input_unsigned() ? DType::U8 : DType::I8,

@@ -30,6 +30,12 @@ struct Attend {
   int64_t mask_q = 1;               // 1: one row for all queries; Tq: one row per query (causal)
   KVCache* kv = nullptr;            // null: keys/values of x itself (encoder)
   bool append = true;               // self-attention: add x's keys/values to kv first; cross: false
+  // Hugging Face's head_mask row for this layer: [heads] factors on the probabilities (after the
+  // softmax, before P's quantizer and P.V); null: none.
+  const float* head_mask = nullptr;
+  // output_attentions: set to the probabilities [B, heads, Tq, Tk] (head mask applied, before P's
+  // quantizer, as QDQBERT returns them); null: not asked for, nothing copied.
+  Tensor* probs_out = nullptr;
 };
 
 class BertAttention {

@@ -12,10 +12,20 @@
 #include "models/bert/decoder_state.h"
 #include "models/bert/embeddings.h"
 #include "models/bert/layer.h"
+#include "models/forward_outputs.h"
 
 namespace qdq::models::bert {
 
 enum class Pooler { None, Optional, Required };
+
+// What a forward takes besides input_ids / attention_mask / token_type_ids (Hugging Face's optional
+// arguments of QDQBertModel.forward), and where its optional outputs go.
+struct BertForwardExtras {
+  Tensor position_ids;   // I64 [B, T] or [1, T] (every row); undefined: 0 .. T-1
+  Tensor inputs_embeds;  // float [B, T, hidden] in place of input_ids (then undefined)
+  Tensor head_mask;      // [heads] or [layers, heads] factors on the attention probabilities
+  ForwardCollector* collect = nullptr;  // hidden_states.K (K = 0: embeddings), attentions.K
+};
 
 class BertModel {
  public:
@@ -25,7 +35,8 @@ class BertModel {
 
   // input_ids [B, T] (I64); attention_mask / token_type_ids [B, T] or undefined
   // (all ones / all zeros). Errors name the offending tensor. Returns last_hidden_state [B, T, hidden].
-  Tensor forward(const Tensor& input_ids, const Tensor& attention_mask, const Tensor& token_type_ids);
+  Tensor forward(const Tensor& input_ids, const Tensor& attention_mask, const Tensor& token_type_ids,
+                 const BertForwardExtras& extra = {});
   // Decoder (config is_decoder): an empty state for B rows and `capacity` tokens. With enc [B*S,
   // hidden] (the encoder output; enc_mask [B*S] or empty) the cross-attention keys/values of every
   // layer are computed here, once.

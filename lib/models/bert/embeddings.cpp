@@ -14,8 +14,9 @@ BertEmbeddings::BertEmbeddings(const BertConfig& c, WeightStore& w, const std::s
   w.ignore_prefix(p.substr(p.find("embeddings.")) + "position_ids");
 }
 
-Tensor BertEmbeddings::forward(const int64_t* ids, const int64_t* tt, int64_t B, int64_t T, int64_t past) const {
-  check(past + T <= pos_.dim(0), "{} positions exceed max_position_embeddings {}", past + T, pos_.dim(0));
+Tensor BertEmbeddings::forward(const int64_t* ids, const int64_t* tt, int64_t B, int64_t T, int64_t past,
+                               const int64_t* positions, const float* embeds) const {
+  check(positions || past + T <= pos_.dim(0), "{} positions exceed max_position_embeddings {}", past + T, pos_.dim(0));
   Tensor out(DType::F32, {B * T, hidden_});
   float* o = out.data<float>();
   const float* we = word_.data<float>();
@@ -24,8 +25,8 @@ Tensor BertEmbeddings::forward(const int64_t* ids, const int64_t* tt, int64_t B,
   const int64_t H = hidden_;
 #pragma omp parallel for
   for (int64_t r = 0; r < B * T; ++r) {
-    const int64_t t = past + r % T;
-    const float* a = we + ids[r] * H;
+    const int64_t t = positions ? positions[r] : past + r % T;
+    const float* a = embeds ? embeds + r * H : we + ids[r] * H;
     const float* b = te + (tt ? tt[r] : 0) * H;
     const float* c = pe + t * H;
     float* y = o + r * H;

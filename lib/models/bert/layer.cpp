@@ -27,9 +27,12 @@ void BertLayer::prepare() {
   plan_residual_points(*local_, *residual_);
 }
 
-Tensor BertLayer::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T) {
+Tensor BertLayer::forward(Tensor& x, const float* mask_add, int64_t B, int64_t T, const float* head_mask,
+                          Tensor* probs_out) {
   Attend self;
   self.mask_add = mask_add;
+  self.head_mask = head_mask;
+  self.probs_out = probs_out;
   return forward(x, B, T, self, nullptr);
 }
 

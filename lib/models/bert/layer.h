@@ -12,8 +12,10 @@ class BertLayer {
  public:
   // prefix: "bert.encoder.layer.N."
   BertLayer(const BertConfig& c, WeightStore& w, const std::string& prefix, quant::QuantPlan& plan);
-  // x [B*T, hidden] is consumed (quantized in place as a residual).
-  Tensor forward(Tensor& x, const float* mask_add, int64_t B, int64_t T);
+  // x [B*T, hidden] is consumed (quantized in place as a residual). head_mask [heads] or null;
+  // probs_out: the attention probabilities (output_attentions), or null (see Attend).
+  Tensor forward(Tensor& x, const float* mask_add, int64_t B, int64_t T, const float* head_mask = nullptr,
+                 Tensor* probs_out = nullptr);
   // Decoder: self-attention as `self` says, then cross-attention as `cross` says (required when the
   // layer has cross-attention, ignored otherwise).
   Tensor forward(Tensor& x, int64_t B, int64_t Tq, const Attend& self, const Attend* cross);

@@ -91,7 +91,8 @@ TensorMap BertTaskModel::flatten_choices(const TensorMap& in, int64_t* choices) 
         shape_str(ids.shape()), arch_);
   *choices = ids.dim(1);
   TensorMap flat;
-  for (const char* n : {"input_ids", "attention_mask", "token_type_ids"}) {
+  check(!in.has("inputs_embeds"), "input 'inputs_embeds': give input_ids [batch, num_choices, seq] for {}", arch_);
+  for (const char* n : {"input_ids", "attention_mask", "token_type_ids", "position_ids"}) {
     if (!in.has(n)) continue;
     const Tensor& t = in.tensors.at(n);
     check(t.shape() == ids.shape(), "input '{}' has shape {}, input_ids has {}", n, shape_str(t.shape()),
@@ -99,22 +100,32 @@ TensorMap BertTaskModel::flatten_choices(const TensorMap& in, int64_t* choices) 
     // HF: input.view(-1, input.size(-1)).
     flat.add(n, t.reshape({t.dim(0) * t.dim(1), t.dim(2)}));
   }
+  if (in.has("head_mask")) flat.add("head_mask", in.at("head_mask"));
   return flat;
 }
 
-TensorMap BertTaskModel::forward(const TensorMap& in_raw) {
+TensorMap BertTaskModel::forward(const TensorMap& in_raw, const ForwardRequest& req) {
   const bool with_labels = head_ == Head::MultipleChoice || head_ == Head::NextSentencePrediction;
   for (auto& n : in_raw.names)
-    check(n == "input_ids" || n == "attention_mask" || n == "token_type_ids" || (with_labels && n == "labels"),
-          "unexpected input '{}' (a BERT model takes input_ids, attention_mask, token_type_ids{})", n,
-          with_labels ? ", labels" : "");
-  check(in_raw.has("input_ids"), "input 'input_ids' is missing");
+    check(n == "input_ids" || n == "attention_mask" || n == "token_type_ids" || n == "position_ids" ||
+              n == "inputs_embeds" || n == "head_mask" || (with_labels && n == "labels"),
+          "unexpected input '{}' (a BERT model takes input_ids or inputs_embeds, attention_mask, token_type_ids, "
+          "position_ids, head_mask{})",
+          n, with_labels ? ", labels" : "");
+  check(in_raw.has("input_ids") || (in_raw.has("inputs_embeds") && head_ != Head::MultipleChoice),
+        "input 'input_ids' is missing");
   int64_t choices = 0;
   const TensorMap in = head_ == Head::MultipleChoice ? flatten_choices(in_raw, &choices) : in_raw;
   auto opt = [&](const char* n) { return in.has(n) ? in.tensors.at(n) : Tensor(); };
-  Tensor hs = bert_->forward(in.tensors.at("input_ids"), opt("attention_mask"), opt("token_type_ids"));
+  TensorMap out, tuples;  // tuples: the requested hidden_states / attentions, written after the outputs
+  ForwardCollector collect(req, tuples);
+  BertForwardExtras ex;
+  ex.position_ids = opt("position_ids");
+  ex.inputs_embeds = opt("inputs_embeds");
+  ex.head_mask = opt("head_mask");
+  ex.collect = req.any() ? &collect : nullptr;
+  Tensor hs = bert_->forward(opt("input_ids"), opt("attention_mask"), opt("token_type_ids"), ex);
   const int64_t B = hs.dim(0), T = hs.dim(1), H = hs.dim(2);
-  TensorMap out;
   out.add("last_hidden_state", hs);
   if (bert_->has_pooler()) out.add("pooler_output", bert_->pool(hs));
   Tensor flat = hs.reshape({B * T, H});
@@ -149,6 +160,7 @@ TensorMap BertTaskModel::forward(const TensorMap& in_raw) {
       break;
   }
   if (with_labels && in_raw.has("labels")) out.add("loss", cross_entropy(out.tensors.at("logits"), in_raw.tensors.at("labels")));
+  for (auto& n : tuples.names) out.add(n, tuples.tensors.at(n));
   return out;
 }
 

@@ -26,8 +26,15 @@ class BertTaskModel : public Model {
   //   ForNextSentencePrediction: last_hidden_state, pooler_output, logits [B, 2]
   // ForMultipleChoice and ForNextSentencePrediction also take `labels` [B] (I64; -100 ignored) and then
   // return `loss`: the mean cross entropy, as Hugging Face computes it.
-  TensorMap forward(const TensorMap& inputs) override;
+  // Also taken: position_ids [B, T], inputs_embeds [B, T, hidden] (instead of input_ids), head_mask
+  // [heads] or [layers, heads], as QDQBertModel.forward takes them.
+  TensorMap forward(const TensorMap& inputs) override { return forward(inputs, ForwardRequest{}); }
+  // With `req`: hidden_states.K [B, T, hidden] (K = 0 the embeddings' output .. layers) and
+  // attentions.K [B, heads, T, T] (int8 attention: its dequantized probabilities, see attention.cpp).
+  TensorMap forward(const TensorMap& inputs, const ForwardRequest& req) override;
   void prepare() override { bert_->prepare(); }
+  // pooler_output of a [B, T, hidden] hidden state (the pooler on its first token). Requires has_pooler().
+  Tensor pool(const Tensor& hidden_state) const { return bert_->pool(hidden_state); }
 
   Head head() const { return head_; }
   const BertConfig& config() const { return bert_->config(); }

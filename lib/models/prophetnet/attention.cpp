@@ -33,7 +33,8 @@ Attention::KV Attention::project_kv(const Tensor& states) {
   return {split_heads(k_.forward(states), heads_), split_heads(v_.forward(states), heads_)};
 }
 
-Tensor Attention::forward(const Tensor& x, const KV& kv, const std::vector<float>& key_add) {
+Tensor Attention::forward(const Tensor& x, const KV& kv, const std::vector<float>& key_add, const float* head_mask,
+                          Tensor* weights_out) {
   const int64_t B = x.dim(0), T = x.dim(1), d = hidden_ / heads_, S = kv.k.dim(1);
   Tensor q = q_.forward(x);
   // transformers divides (not multiplies) by sqrt(head_dim).
@@ -49,7 +50,19 @@ Tensor Attention::forward(const Tensor& x, const KV& kv, const std::vector<float
         for (int64_t j = 0; j < S; ++j) s[(bh * T + t) * S + j] += m[j];
     }
   }
+  // Per head h of every row: p[h * T * S ..) *= m[h] (skipping the heads a mask leaves alone).
+  auto scale_heads = [&](Tensor& t, const float* m) {
+    float* p = t.data<float>();
+    for (int64_t bh = 0; bh < B * heads_; ++bh)
+      if (m[bh % heads_] != 1.0f)
+        for (float *q = p + bh * T * S, *e = q + T * S; q != e; ++q) *q *= m[bh % heads_];
+  };
+  if (weights_out) {
+    *weights_out = scores.clone().reshape({B, heads_, T, S});
+    if (head_mask) scale_heads(*weights_out, head_mask);
+  }
   kernels::softmax(scores);
+  if (head_mask) scale_heads(scores, head_mask);
   Tensor ctx = kernels::batched_matmul(scores, kv.v, /*transpose_b=*/false);  // [B*heads, T, d]
   return o_.forward(merge_heads(ctx, B));
 }

@@ -21,8 +21,12 @@ class Attention {
   Attention(const std::string& module, WeightStore& ws, int64_t hidden, int64_t heads, quant::QuantPlan& plan);
 
   KV project_kv(const Tensor& states);
-  // x [B, T, H]; key_add [B, S] additive key mask ((1 - mask) * finfo.min) or empty.
-  Tensor forward(const Tensor& x, const KV& kv, const std::vector<float>& key_add);
+  // x [B, T, H]; key_add [B, S] additive key mask ((1 - mask) * finfo.min) or empty. head_mask:
+  // [heads] factors on the probabilities, or null. weights_out (output_attentions), or null: set to
+  // what transformers 4.37.2's ProphetNetAttention returns as its attention weights, [B, heads, T, S]:
+  // the scores before the softmax (key mask added), times the head mask.
+  Tensor forward(const Tensor& x, const KV& kv, const std::vector<float>& key_add, const float* head_mask = nullptr,
+                 Tensor* weights_out = nullptr);
   void prepare();
 
  private:

@@ -69,11 +69,13 @@ void Decoder::check_position(int64_t last_index) const {
 
 Decoder::Output Decoder::forward(const std::vector<int64_t>& ids, int64_t B, int64_t T,
                                  const std::vector<int64_t>& mask, const Tensor& enc,
-                                 const std::vector<int64_t>& enc_mask, RelPosMode mode, DecoderCache* cache) {
+                                 const std::vector<int64_t>& enc_mask, RelPosMode mode, DecoderCache* cache,
+                                 const DecoderExtras* extra) {
   check(T >= 1, "ProphetNet decoder: empty input");
   check_position(T - 1);
   const int64_t H = c_.hidden_size, NG = c_.ngram, R = (1 + NG) * T;
-  Tensor words = embedding(word_, ids, {B, T}, "decoder input_ids");
+  const bool embedded = extra && extra->inputs_embeds.defined();
+  Tensor words = embedded ? extra->inputs_embeds : embedding(word_, ids, {B, T}, "decoder input_ids");
   Tensor x(DType::F32, {B, R, H});
   const float *W = words.data<float>(), *P = pos_.data<float>(), *NE = ngram_emb_.data<float>();
   float* X = x.data<float>();
@@ -92,20 +94,41 @@ Decoder::Output Decoder::forward(const std::vector<int64_t>& ids, int64_t B, int
   emb_norm_.apply(x);
   const bool use_enc = enc.defined() && c_.add_cross_attention;
   std::vector<float> enc_add = enc_mask.empty() ? std::vector<float>{} : additive_key_mask(enc_mask);
+  ForwardCollector* out = extra ? extra->collect : nullptr;
+  const bool attn_out = out && out->attentions();
+  const int64_t heads = c_.num_decoder_heads;
+  // transformers slices the main rows and the ngram rows [B, ngram*T, H] out of every layer's input.
+  auto collect_hidden = [&] {
+    if (!out || !out->hidden_states()) return;
+    out->hidden(extra->names.hidden, slice_rows(x, 0, T), {B, T, H});
+    out->hidden(extra->names.hidden_ngram, slice_rows(x, T, NG * T), {B, NG * T, H});
+  };
+  collect_hidden();
   for (size_t li = 0; li < layers_.size(); ++li) {
     auto& l = layers_[li];
-    Tensor a = l.self.forward(x, T, mask, mode, cache ? &cache->self[li] : nullptr);
+    const int64_t lj = static_cast<int64_t>(li);
+    Tensor main_probs, pred_probs, cross_weights;
+    Tensor a = l.self.forward(x, T, mask, mode, cache ? &cache->self[li] : nullptr,
+                              extra ? head_mask_row(extra->head_mask, lj, heads) : nullptr,
+                              attn_out ? &main_probs : nullptr, attn_out ? &pred_probs : nullptr);
     l.self_norm.add_norm(a, x);
     x = a;
     if (use_enc) {
       Attention::KV kv = cache ? cache->cross[li] : l.cross.project_kv(enc);
-      Tensor c = l.cross.forward(x, kv, enc_add);
+      Tensor c = l.cross.forward(x, kv, enc_add, extra ? head_mask_row(extra->cross_attn_head_mask, lj, heads) : nullptr,
+                                 attn_out ? &cross_weights : nullptr);
       l.cross_norm.add_norm(c, x);
       x = c;
     }
     Tensor f = l.ffn.forward(x);
     l.ffn_norm.add_norm(f, x);
     x = f;
+    if (attn_out) {
+      out->attention(extra->names.attentions, main_probs);
+      out->attention(extra->names.ngram_attentions, pred_probs);
+      if (cross_weights.defined()) out->attention(extra->names.cross_attentions, cross_weights);
+    }
+    collect_hidden();
   }
   if (cache) {
     cache->length = T;

@@ -11,6 +11,7 @@
 #include "models/prophetnet/config.h"
 #include "models/prophetnet/feed_forward.h"
 #include "models/prophetnet/ngram_attention.h"
+#include "models/forward_outputs.h"
 
 namespace qdq::models::prophetnet {
 
@@ -31,6 +32,25 @@ struct DecoderCache {
   std::vector<float> spare_key_add;
 };
 
+// Hugging Face's tuple names for a decoder's optional outputs: ProphetNetForConditionalGeneration
+// (and ProphetNetModel) prefix them with decoder_, ProphetNetForCausalLM names them as the decoder does.
+struct DecoderOutputNames {
+  const char *hidden, *hidden_ngram, *attentions, *ngram_attentions, *cross_attentions;
+};
+inline constexpr DecoderOutputNames kSeq2SeqOutputNames{"decoder_hidden_states", "decoder_ngram_hidden_states",
+                                                        "decoder_attentions", "decoder_ngram_attentions",
+                                                        "cross_attentions"};
+inline constexpr DecoderOutputNames kCausalOutputNames{"hidden_states", "hidden_states_ngram", "attentions",
+                                                       "ngram_attentions", "cross_attentions"};
+
+// A full forward's optional inputs and outputs (none on the default path).
+struct DecoderExtras {
+  std::vector<float> head_mask, cross_attn_head_mask;  // [layers * heads] (layer_head_masks) or empty
+  Tensor inputs_embeds;  // [B, T, H] F32 in place of the ids' word embeddings (ids then unused), or undefined
+  ForwardCollector* collect = nullptr;                  // hidden states (main, ngram) and attentions
+  DecoderOutputNames names = kSeq2SeqOutputNames;
+};
+
 class Decoder {
  public:
   struct Output {
@@ -44,9 +64,10 @@ class Decoder {
 
   // Full forward over T tokens. ids/mask [B*T] (mask may be empty); enc [B, S, H] or undefined with
   // enc_mask [B*S] or empty. With `cache` (from new_cache), it is filled for positions [0, T).
+  // `extra`: head masks and the optional outputs (DecoderExtras), or null.
   Output forward(const std::vector<int64_t>& ids, int64_t B, int64_t T, const std::vector<int64_t>& mask,
                  const Tensor& enc, const std::vector<int64_t>& enc_mask, RelPosMode mode,
-                 DecoderCache* cache = nullptr);
+                 DecoderCache* cache = nullptr, const DecoderExtras* extra = nullptr);
 
   DecoderCache new_cache(int64_t B, int64_t capacity, const Tensor& enc, const std::vector<int64_t>& enc_mask);
   // One token per row at position index cache.length; returns predicting stream 0's hidden state [B, H].

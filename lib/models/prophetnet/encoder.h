@@ -8,6 +8,7 @@
 #include "models/prophetnet/attention.h"
 #include "models/prophetnet/config.h"
 #include "models/prophetnet/feed_forward.h"
+#include "models/forward_outputs.h"
 
 namespace qdq::models::prophetnet {
 
@@ -16,8 +17,13 @@ class Encoder {
   // module: "prophetnet.encoder"; word_embeddings: the shared [V, H] table.
   Encoder(const std::string& module, WeightStore& ws, const Config& c, Tensor word_embeddings,
           quant::QuantPlan& plan);
-  // ids [B*L]; mask [B*L] or empty. Returns [B, L, H].
-  Tensor forward(const std::vector<int64_t>& ids, int64_t B, int64_t L, const std::vector<int64_t>& mask);
+  // ids [B*L]; mask [B*L] or empty. Returns [B, L, H]. head_mask: [layers * heads] (see
+  // layer_head_masks) or empty; `out` collects encoder_hidden_states.K / encoder_attentions.K.
+  Tensor forward(const std::vector<int64_t>& ids, int64_t B, int64_t L, const std::vector<int64_t>& mask,
+                 const std::vector<float>& head_mask = {}, ForwardCollector* out = nullptr);
+  // The same from inputs_embeds [B, L, H] (F32) in place of the ids' word embeddings.
+  Tensor forward_embedded(Tensor embeds, const std::vector<int64_t>& mask, const std::vector<float>& head_mask = {},
+                          ForwardCollector* out = nullptr);
   void prepare();
 
  private:

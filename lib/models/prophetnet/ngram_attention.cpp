@@ -38,7 +38,7 @@ void NgramSelfAttention::prepare() {
 }
 
 Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector<int64_t>& mask, RelPosMode mode,
-                                   SelfKV* cache) {
+                                   SelfKV* cache, const float* head_mask, Tensor* main_probs, Tensor* pred_probs) {
   const int64_t B = x.dim(0), R = x.dim(1), H = hidden_, nh = heads_, d = H / nh, NG = ngram_, NB = buckets_;
   Tensor q = q_.forward(x);
   Tensor k = k_.forward(x);
@@ -64,6 +64,11 @@ Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector
   const float *RM = rel_main.data<float>(), *RP = rel_pred.data<float>();
   float *CM = ctx_main.data<float>(), *CP = ctx_pred.data<float>();
   const bool has_mask = !mask.empty();
+  // Optional outputs: the probability rows as used (null pointers on the default path).
+  float* MP = nullptr;
+  float* PP = nullptr;
+  if (main_probs) MP = (*main_probs = Tensor(DType::F32, {B, nh, T, T})).data<float>();
+  if (pred_probs) PP = (*pred_probs = Tensor(DType::F32, {B, NG, nh, T, 2 * T})).data<float>();
 
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < B; ++b)
@@ -81,6 +86,9 @@ Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector
           w[j] = (dot(qrow(t), krow(j), d) + rb[main_bucket[t * T + j] * nh + h]) + (causal + pad(j));
         }
         softmax_row(w.data(), T);
+        if (head_mask)
+          for (int64_t j = 0; j < T; ++j) w[j] *= head_mask[h];
+        if (MP) std::memcpy(MP + ((b * nh + h) * T + t) * T, w.data(), sizeof(float) * T);
         float* out = CM + (b * T + t) * H + h * d;
         for (int64_t j = 0; j < T; ++j) axpy(w[j], vrow(j), out, d);
       }
@@ -109,6 +117,9 @@ Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector
             w[j] = (dot(qs, kr, d) + rb[pred_bucket[t * 2 * T + j] * nh + rh]) + m;
           }
           softmax_row(w.data(), 2 * T);
+          if (head_mask)
+            for (int64_t j = 0; j < 2 * T; ++j) w[j] *= head_mask[h];
+          if (PP) std::memcpy(PP + (((b * NG + s) * nh + h) * T + t) * 2 * T, w.data(), sizeof(float) * 2 * T);
           float* out = CP + (b * NG * T + s * T + t) * H + h * d;
           for (int64_t j = 0; j < 2 * T; ++j)
             axpy(w[j], j < T ? vrow(j) : vrow(T + s * T + (j - T)), out, d);

@@ -35,7 +35,12 @@ class NgramSelfAttention {
   // x [B, (1+ngram)*T, H] (main rows, then each stream's T rows); mask [B*T]
   // decoder attention mask or empty. With `cache`, the main keys/values land
   // in its positions [0, T).
-  Tensor forward(const Tensor& x, int64_t T, const std::vector<int64_t>& mask, RelPosMode mode, SelfKV* cache);
+  // head_mask: [heads] factors on both streams' probabilities, or null. main_probs / pred_probs
+  // (output_attentions), or null: set to the probabilities [B, heads, T, T] of the main stream and
+  // [B, ngram, heads, T, 2T] of the predicting streams (keys: the T main positions, then the
+  // stream's own T), head mask applied, as transformers returns attentions / ngram_attentions.
+  Tensor forward(const Tensor& x, int64_t T, const std::vector<int64_t>& mask, RelPosMode mode, SelfKV* cache,
+                 const float* head_mask = nullptr, Tensor* main_probs = nullptr, Tensor* pred_probs = nullptr);
 
   // One cached step at position index p (position id p+1): x [B, 2, H] holds
   // the main row and predicting stream 0's row; the cache holds positions

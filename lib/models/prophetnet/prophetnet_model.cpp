@@ -65,22 +65,65 @@ void ForConditionalGeneration::prepare() {
   lm_.prepare();
 }
 
-TensorMap ForConditionalGeneration::forward(const TensorMap& in) {
-  IdBatch src = read_ids(in, "input_ids");
+namespace {
+// Inputs this port does not take: an error rather than silently ignoring them (transformers'
+// ProphetNet has no position_ids argument either).
+void refuse_unsupported(const TensorMap& in) {
+  check(!in.has("position_ids"), "input 'position_ids' is not taken by ProphetNet (positions follow the tokens)");
+}
+// inputs_embeds `name` [B, T, hidden] as F32, in place of `ids_name`; undefined when absent.
+Tensor read_embeds(const TensorMap& in, const char* name, const char* ids_name, int64_t hidden) {
+  if (!in.has(name)) return Tensor();
+  check(!in.has(ids_name), "give {} or {}, not both", ids_name, name);
+  const Tensor& e = in.at(name);
+  check(dtype_is_float(e.dtype()), "input '{}' is {}, expected a float dtype", name, dtype_name(e.dtype()));
+  check(e.ndim() == 3 && e.dim(0) > 0 && e.dim(1) > 0 && e.dim(2) == hidden,
+        "input '{}' has shape {}, expected [batch, seq, {}]", name, shape_str(e.shape()), hidden);
+  return e.to_f32().clone();
+}
+// The [B, T] of ids `name`, or of the embeddings standing in for them.
+IdBatch ids_or_embeds(const TensorMap& in, const char* name, const Tensor& embeds) {
+  if (embeds.defined()) return {{}, embeds.dim(0), embeds.dim(1)};
+  return read_ids(in, name);
+}
+std::vector<float> head_masks_of(const TensorMap& in, const char* name, int64_t layers, int64_t heads) {
+  return layer_head_masks(in.has(name) ? in.at(name) : Tensor(), layers, heads, name);
+}
+void append(TensorMap& out, const TensorMap& tuples) {
+  for (auto& n : tuples.names) out.add(n, tuples.tensors.at(n));
+}
+}  // namespace
+
+TensorMap ForConditionalGeneration::forward(const TensorMap& in, const ForwardRequest& req) {
+  refuse_unsupported(in);
+  const Tensor src_embeds = read_embeds(in, "inputs_embeds", "input_ids", c_.hidden_size);
+  const Tensor dec_embeds = read_embeds(in, "decoder_inputs_embeds", "decoder_input_ids", c_.hidden_size);
+  IdBatch src = ids_or_embeds(in, "input_ids", src_embeds);
   auto src_mask = read_optional(in, "attention_mask", src.B, src.T);
   IdBatch labels;
   if (in.has("labels")) labels = read_ids(in, "labels");
   IdBatch dec;
-  if (in.has("decoder_input_ids")) {
-    dec = read_ids(in, "decoder_input_ids");
+  if (in.has("decoder_input_ids") || dec_embeds.defined()) {
+    dec = ids_or_embeds(in, "decoder_input_ids", dec_embeds);
   } else {
     check(in.has("labels"), "inputs: ProphetNetForConditionalGeneration needs decoder_input_ids (or labels)");
     dec = {shift_right(labels, c_.decoder_start_token_id, c_.pad_token_id), labels.B, labels.T};
   }
   check(dec.B == src.B, "inputs: decoder_input_ids has batch {}, input_ids {}", dec.B, src.B);
   auto dec_mask = read_optional(in, "decoder_attention_mask", dec.B, dec.T);
-  Tensor enc = enc_->forward(src.v, src.B, src.T, src_mask);
-  auto o = lm_.decoder().forward(dec.v, dec.B, dec.T, dec_mask, enc, src_mask, mode_);
+  TensorMap tuples;  // the requested hidden states / attentions, written after the outputs
+  ForwardCollector collect(req, tuples);
+  ForwardCollector* co = req.any() ? &collect : nullptr;
+  const auto enc_head_mask = head_masks_of(in, "head_mask", c_.num_encoder_layers, c_.num_encoder_heads);
+  Tensor enc = src_embeds.defined() ? enc_->forward_embedded(src_embeds, src_mask, enc_head_mask, co)
+                                    : enc_->forward(src.v, src.B, src.T, src_mask, enc_head_mask, co);
+  DecoderExtras ex;
+  ex.inputs_embeds = dec_embeds;
+  ex.head_mask = head_masks_of(in, "decoder_head_mask", c_.num_decoder_layers, c_.num_decoder_heads);
+  ex.cross_attn_head_mask = head_masks_of(in, "cross_attn_head_mask", c_.num_decoder_layers, c_.num_decoder_heads);
+  ex.collect = co;
+  ex.names = kSeq2SeqOutputNames;
+  auto o = lm_.decoder().forward(dec.v, dec.B, dec.T, dec_mask, enc, src_mask, mode_, nullptr, &ex);
   Tensor pl = lm_.predict_logits(o.ngram, dec.T);
   TensorMap out;
   if (in.has("labels")) {
@@ -92,6 +135,7 @@ TensorMap ForConditionalGeneration::forward(const TensorMap& in) {
   out.add("encoder_last_hidden_state", enc);
   out.add("decoder_last_hidden_state", o.main);
   out.add("decoder_last_hidden_state_ngram", o.ngram);
+  append(out, tuples);
   return out;
 }
 
@@ -125,10 +169,18 @@ ForCausalLM::ForCausalLM(const Checkpoint& ck) : c_(config_of(ck)), gen_(generat
   ws.finish();
 }
 
-TensorMap ForCausalLM::forward(const TensorMap& in) {
-  IdBatch ids = read_ids(in, "input_ids");
+TensorMap ForCausalLM::forward(const TensorMap& in, const ForwardRequest& req) {
+  refuse_unsupported(in);
+  DecoderExtras ex;
+  ex.inputs_embeds = read_embeds(in, "inputs_embeds", "input_ids", c_.hidden_size);
+  IdBatch ids = ids_or_embeds(in, "input_ids", ex.inputs_embeds);
   auto mask = read_optional(in, "attention_mask", ids.B, ids.T);
-  auto o = lm_.decoder().forward(ids.v, ids.B, ids.T, mask, Tensor(), {}, mode_);
+  TensorMap tuples;
+  ForwardCollector collect(req, tuples);
+  ex.head_mask = head_masks_of(in, "head_mask", c_.num_decoder_layers, c_.num_decoder_heads);
+  ex.collect = req.any() ? &collect : nullptr;
+  ex.names = kCausalOutputNames;
+  auto o = lm_.decoder().forward(ids.v, ids.B, ids.T, mask, Tensor(), {}, mode_, nullptr, &ex);
   Tensor pl = lm_.predict_logits(o.ngram, ids.T);
   TensorMap out;
   if (in.has("labels")) {
@@ -140,6 +192,7 @@ TensorMap ForCausalLM::forward(const TensorMap& in) {
   add_logits(out, pl);
   out.add("last_hidden_state", o.main);
   out.add("last_hidden_state_ngram", o.ngram);
+  append(out, tuples);
   return out;
 }
 

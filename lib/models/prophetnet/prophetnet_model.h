@@ -15,7 +15,17 @@ class ForConditionalGeneration : public Model, public Generative, public NgramRe
   explicit ForConditionalGeneration(const Checkpoint& ckpt);
   std::string arch() const override { return "ProphetNetForConditionalGeneration"; }
   std::string family() const override { return "prophetnet"; }
-  TensorMap forward(const TensorMap& inputs) override;
+  // Inputs input_ids (or inputs_embeds [B, S, hidden]), attention_mask, decoder_input_ids (or
+  // decoder_inputs_embeds, or labels), decoder_attention_mask, labels, head_mask, decoder_head_mask,
+  // cross_attn_head_mask ([heads] or [layers, heads]). Note: transformers
+  // 4.37.2 applies the encoder and cross-attention head masks only together with output_attentions
+  // (without, it fails on them); qdqrt applies every head mask always.
+  TensorMap forward(const TensorMap& inputs) override { return forward(inputs, ForwardRequest{}); }
+  // With `req`: encoder_hidden_states.K, encoder_attentions.K, decoder_hidden_states.K,
+  // decoder_ngram_hidden_states.K, decoder_attentions.K, decoder_ngram_attentions.K,
+  // cross_attentions.K, as transformers names and shapes them (its ProphetNetAttention returns the
+  // scores before the softmax as encoder_attentions / cross_attentions).
+  TensorMap forward(const TensorMap& inputs, const ForwardRequest& req) override;
   void prepare() override;
 
   bool is_encoder_decoder() const override { return true; }
@@ -41,7 +51,11 @@ class ForCausalLM : public Model, public Generative, public NgramRelPosOption {
   explicit ForCausalLM(const Checkpoint& ckpt);
   std::string arch() const override { return "ProphetNetForCausalLM"; }
   std::string family() const override { return "prophetnet"; }
-  TensorMap forward(const TensorMap& inputs) override;
+  // Inputs input_ids (or inputs_embeds [B, T, hidden]), attention_mask, labels, head_mask ([heads] or
+  // [layers, heads]).
+  TensorMap forward(const TensorMap& inputs) override { return forward(inputs, ForwardRequest{}); }
+  // With `req`: hidden_states.K, hidden_states_ngram.K, attentions.K, ngram_attentions.K.
+  TensorMap forward(const TensorMap& inputs, const ForwardRequest& req) override;
   void prepare() override { lm_.prepare(); }
 
   bool is_encoder_decoder() const override { return false; }

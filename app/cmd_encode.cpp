@@ -127,7 +127,10 @@ int run_encode(EncodeCli& o, const CLI::App& sub) {
   check(fmt != "npy" || head == Head::Base || head == Head::SequenceClassification,
         "--output-format npy holds one array (embeddings or sequence logits); use safetensors for {}", bert->arch());
   warn_no_effect(sub, "--pooling", head != Head::Base, "for " + bert->arch() + " (only the bare model pools)");
-  warn_no_effect(sub, "--top-k", head != Head::MaskedLM, "for " + bert->arch() + " (only fill-mask ranks tokens)");
+  warn_no_effect(sub, "--top-k", head != Head::MaskedLM && head != Head::QuestionAnswering,
+                 "for " + bert->arch() + " (only fill-mask and question answering rank candidates)");
+  for (const char* f : {"--doc-stride", "--max-answer-len"})
+    warn_no_effect(sub, f, head != Head::QuestionAnswering, "for " + bert->arch() + " (question answering only)");
   auto tok = text::load_tokenizer(o.model.model_dir);
   if (head == Head::MultipleChoice) return run_choices(o, *bert, *tok);
   const bool line_output = fmt == "jsonl" || fmt == "text";
@@ -219,8 +222,20 @@ const RegisterCommand reg{
                       "Bare model embedding: pooler (dense+tanh on [CLS]), cls (last hidden state of [CLS]) or "
                       "mean; default: pooler when the checkpoint has one, else cls")
            ->check(CLI::IsMember({"cls", "mean", "pooler"}));
-       sub.add_option("--top-k", o->s.top_k, "Masked LM: candidates per [MASK]")
+       // --- question answering (lib/pipelines/qa_windows.h); --top-k serves fill-mask and QA -----------
+       sub.add_option("--top-k", o->s.top_k,
+                      "Fill-mask: candidates per [MASK] (default 5); question answering: answers per question, "
+                      "best first, as an \"answers\" list when above 1 (default 1)")
            ->check(CLI::Range(int64_t{1}, int64_t{1000}));
+       sub.add_option("--doc-stride", o->s.doc_stride,
+                      "Question answering: a context longer than one --max-length window is read in overlapping "
+                      "windows sharing this many tokens (default: 128, or max-length/2 when smaller, as Hugging "
+                      "Face's pipeline)")
+           ->check(CLI::NonNegativeNumber);
+       sub.add_option("--max-answer-len", o->s.max_answer_len,
+                      "Question answering: longest answer in tokens (default 15)")
+           ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+       // --- end of question answering flags ----------------------------------------------------------
        return std::function<int()>([o, &sub] {
          warn_no_effect(sub, "--max-length", o->s.truncation == "do_not_truncate", "with --truncation do_not_truncate");
          return run_encode(*o, sub);

@@ -25,6 +25,8 @@ void add_model_options(CLI::App& sub, ModelOptions& o, bool with_precision) {
                  "kernels); default: int8 for a quantized directory, else fp32")
       ->check(CLI::IsMember({"fp32", "bf16", "fakequant", "int8"}));
   sub.add_option("--amax", o.amax_path, "Amax table (.json or .safetensors state dict) for fakequant / int8");
+  // (issue 17, amax tables know their model) minimal: the lead's flag table takes this over.
+  sub.add_flag("--force", o.force, "Use an --amax table even when it was calibrated on another model");
 }
 
 std::unique_ptr<models::Model> load_model_for(const ModelOptions& o) {
@@ -46,7 +48,7 @@ std::unique_ptr<models::Model> load_model_for(const ModelOptions& o) {
         kernels::cpu_isa_name());
   if (!o.amax_path.empty()) {
     check(!float_precision, "--amax {} given with --precision {}; use fakequant or int8", o.amax_path, precision);
-    quant::apply_amax_table(plan, table, o.amax_path);
+    quant::apply_amax_table(plan, table, o.amax_path, o.force);
   } else if (!float_precision) {
     check(quantized_dir, "--precision {} needs --amax TABLE (or a directory written by qdqrt quantize)", precision);
   }

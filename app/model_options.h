@@ -16,6 +16,7 @@ struct ModelOptions {
   std::string precision;  // fp32 | fakequant | int8; empty: int8 for a quantized directory, else fp32
   std::string amax_path;
   std::string ngram_relpos;  // ProphetNet decoders: huggingface | original; "" = huggingface
+  bool force = false;        // use an amax table calibrated on another model (quant::apply_amax_table)
 };
 
 void add_model_options(CLI::App& sub, ModelOptions& o, bool with_precision = true);

@@ -42,7 +42,7 @@ inline const char* kWeightsHashKey = "weights_hash";
 // "fnv1a64:<16 hex digits>" over (name, shape, F32 bytes) of every quantized Linear weight, in plan
 // order; "" when the plan has no F32 weights to hash (an int8 directory's weights are I8 codes).
 // FNV-1a 64 rather than SHA-256: it names the model, it does not defend against forgery, and it is
-// cheap: 8 bytes per multiply (the word-wise variant), ~50 ms for bert-base's 85 M weights.
+// cheap: 8 bytes per multiply (the word-wise variant): 2.7 GB/s, 0.13 s for bert-base's 340 MB of weights.
 std::string weights_hash(const QuantPlan& plan);
 // {model_type, architecture, weights_hash} of the plan's model (keys with an empty value left out).
 std::map<std::string, std::string> model_identity(const QuantPlan& plan);

@@ -129,7 +129,10 @@ int run_encode(EncodeCli& o, const CLI::App& sub) {
   check(fmt != "npy" || head == Head::Base || head == Head::SequenceClassification,
         "--output-format npy holds one array (embeddings or sequence logits); use safetensors for {}", bert->arch());
   warn_no_effect(sub, "--pooling", head != Head::Base, "for " + bert->arch() + " (only the bare model pools)");
-  warn_no_effect(sub, "--top-k", head != Head::MaskedLM, "for " + bert->arch() + " (only fill-mask ranks tokens)");
+  warn_no_effect(sub, "--top-k", head != Head::MaskedLM && head != Head::QuestionAnswering,
+                 "for " + bert->arch() + " (only fill-mask and question answering rank candidates)");
+  for (const char* f : {"--doc-stride", "--max-answer-len"})
+    warn_no_effect(sub, f, head != Head::QuestionAnswering, "for " + bert->arch() + " (question answering only)");
   warn_no_effect(sub, "--layer", head != Head::Base,
                  "on the head outputs of " + bert->arch() + " (they always come from the last layer)");
   auto tok = text::load_tokenizer(o.model.model_dir);
@@ -233,6 +236,8 @@ const RegisterCommand reg{
        flag(sub, "--top-k", o->s.top_k);
        // --layer: the bare model's embedding from another layer's hidden state (issue 22).
        flag(sub, "--layer", o->s.layer);
+       flag(sub, "--doc-stride", o->s.doc_stride);
+       flag(sub, "--max-answer-len", o->s.max_answer_len);
        return std::function<int()>([o, &sub] {
          warn_no_effect(sub, "--max-length", o->s.truncation == "do_not_truncate", "with --truncation do_not_truncate");
          return run_encode(*o, sub);

@@ -140,8 +140,16 @@ std::vector<FlagRow> build_table() {
        "Bare model embedding: pooler (dense+tanh on [CLS]), cls (last hidden state of [CLS]) or mean; default: "
        "pooler when the checkpoint has one, else cls",
        one_of({"cls", "mean", "pooler"})},
-      {"--top-k", "--top-k", "Fill-mask: candidates per [MASK] (Hugging Face pipelines' top_k)",
+      {"--top-k", "--top-k",
+       "Hugging Face pipelines' top_k: fill-mask candidates per [MASK] (default 5); question answering: answers "
+       "per question, best first, as an \"answers\" list when above 1 (default 1)",
        checked(int_range(1, 1000))},
+      {"--doc-stride", "--doc-stride",
+       "Question answering: a context longer than one --max-length window is read in overlapping windows sharing "
+       "this many tokens (default: 128, or max-length/2 when smaller, as Hugging Face's pipeline)",
+       nonneg},
+      {"--max-answer-len", "--max-answer-len", "Question answering: longest answer in tokens",
+       checked(int_range(1, 100000))},
       {"--layer", "--layer",
        "Bare model: pool the embedding (--pooling) from this layer's hidden state, as Hugging Face's "
        "hidden_states[K]: 0 the embeddings' output, num_hidden_layers the last; negative counts from the end (-1 = "

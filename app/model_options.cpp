@@ -43,7 +43,7 @@ std::unique_ptr<models::Model> load_model_for(const ModelOptions& o) {
         "calibration)",
         kernels::cpu_isa_name());
   if (!o.amax_path.empty()) {
-    quant::apply_amax_table(plan, table, o.amax_path);
+    quant::apply_amax_table(plan, table, o.amax_path, o.force);
   } else if (!float_precision) {
     if (!quantized_dir)
       throw UsageError("--precision {} needs --amax TABLE (or a directory written by qdqrt quantize)", precision);

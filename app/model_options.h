@@ -16,7 +16,7 @@ struct ModelOptions {
   std::string precision;  // fp32 | bf16 | fakequant | int8; "": int8 with --amax or a quantized directory, else fp32
   std::string amax_path;
   std::string ngram_relpos;  // ProphetNet decoders: huggingface | original; "" = huggingface
-  bool force = false;        // use an amax table recorded for another model
+  bool force = false;        // use an amax table calibrated on another model (quant::apply_amax_table)
 };
 
 void add_model_options(CLI::App& sub, ModelOptions& o, bool with_precision = true);

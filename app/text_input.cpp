@@ -193,8 +193,9 @@ bool TextReader::next(TextItem& item) {
     item.where = where;
   }
   item.index = count_++;
-  check(kind_ != TextKind::QuestionContext || item.pair, "{}: needs a context (question TAB context, or JSONL "
-        "{{\"question\", \"context\"}}): a question is answered from its context", item.where);
+  check(kind_ != TextKind::QuestionContext || item.pair,
+        "{}: question answering needs a context (a tab between question and context, or JSONL "
+        "{{\"question\", \"context\"}})", item.where);
   check(kind_ != TextKind::Choices || !item.choices.empty(), "{}: needs at least one choice{}", item.where,
         format_ == "jsonl" ? "" : " (a tab separates the context and each choice)");
   check_item_utf8(item);

@@ -41,6 +41,7 @@ std::unique_ptr<Model> load_model(const std::string& dir, const LoadOptions& opt
   else if (type == "prophetnet") model = load_prophetnet(ck, arch);
   else if (type == "encoder-decoder") model = load_encoder_decoder(ck, arch);
   if (model) {
+    model->quant_plan().set_model(model->family(), model->arch());  // what amax tables are checked against
     if (!opts.ngram_relpos.empty()) {
       auto* rp = dynamic_cast<prophetnet::NgramRelPosOption*>(model.get());
       check(opts.ngram_relpos == "huggingface" || opts.ngram_relpos == "original",
@@ -52,7 +53,8 @@ std::unique_ptr<Model> load_model(const std::string& dir, const LoadOptions& opt
         spdlog::warn("--ngram-relpos has no effect for {} (no ProphetNet n-gram decoder)", model->arch());
     }
     if (table) {
-      quant::apply_amax_table(model->quant_plan(), *table, ck.weights_file);
+      // The directory's own amax (its I8 weights were quantized with them): nothing to check.
+      quant::apply_amax_table(model->quant_plan(), *table, ck.weights_file, /*force=*/true);
       model->set_int8_metadata(ck.weights.metadata);
     }
     if (opts.prepare) {

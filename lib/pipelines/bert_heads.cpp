@@ -150,54 +150,6 @@ Record mask_fills(const HeadSpec& spec, const text::Tokenizer& tok, const Tensor
 }
 }  // namespace
 
-Record qa_answer(const float* sl, const float* el, const text::Tokenizer& tok, const EncodedText& in) {
-  const auto& enc = in.enc;
-  const int64_t len = static_cast<int64_t>(enc.input_ids.size());
-  constexpr int64_t kMaxAnswerLen = 15;
-  // Context tokens (and [CLS]) enter the softmax; [CLS] is then dropped.
-  std::vector<bool> ctx(len);
-  std::vector<float> s(len), e(len);
-  for (int64_t t = 0; t < len; ++t) {
-    const int64_t type = enc.token_type_ids.empty() ? 0 : enc.token_type_ids[t];
-    ctx[t] = type == 1 && !is_special(tok, enc.input_ids[t]);
-    const bool keep = ctx[t] || enc.input_ids[t] == tok.cls_id();
-    s[t] = keep ? sl[t] : -10000.0f;
-    e[t] = keep ? el[t] : -10000.0f;
-  }
-  const auto ps = softmax(s.data(), len), pe = softmax(e.data(), len);
-  float best = -1;
-  int64_t bs = -1, be = -1;
-  for (int64_t i = 0; i < len; ++i) {
-    if (!ctx[i]) continue;
-    for (int64_t j = i; j < len && j < i + kMaxAnswerLen; ++j) {
-      if (!ctx[j]) continue;
-      const float sc = ps[i] * pe[j];
-      if (sc > best) best = sc, bs = i, be = j;
-    }
-  }
-  Record r;
-  if (bs < 0 || !in.pair) {
-    r["score"] = 0.0;
-    r["start"] = nullptr;
-    r["end"] = nullptr;
-    r["answer"] = "";
-    return r;
-  }
-  // The pipeline widens the span to whole words (align_to_words) and cuts the answer from the context.
-  const auto spans = token_spans(tok, in);
-  int64_t start = spans[bs].start, end = spans[be].end;
-  for (int64_t t = 0; t < len; ++t) {
-    if (!ctx[t] || spans[t].word < 0) continue;
-    if (spans[t].word == spans[bs].word && spans[t].start >= 0) start = std::min(start, spans[t].start);
-    if (spans[t].word == spans[be].word) end = std::max(end, spans[t].end);
-  }
-  r["score"] = best;
-  r["start"] = offset(start);
-  r["end"] = offset(end);
-  r["answer"] = start >= 0 && end >= 0 ? substr_chars(*in.pair, start, end) : "";
-  return r;
-}
-
 Record head_record(const HeadSpec& spec, const text::Tokenizer& tok, const TensorMap& out, int64_t b,
                    const EncodedText& in) {
   const int64_t len = static_cast<int64_t>(in.enc.input_ids.size());
@@ -208,11 +160,8 @@ Record head_record(const HeadSpec& spec, const text::Tokenizer& tok, const Tenso
       return classify(spec, out, b);
     case Head::TokenClassification:
       return entities(spec, tok, out, b, in);
-    case Head::QuestionAnswering: {
-      const int64_t T = out.at("start_logits").dim(1);
-      return qa_answer(out.at("start_logits").data<float>() + b * T, out.at("end_logits").data<float>() + b * T, tok,
-                       in);
-    }
+    case Head::QuestionAnswering:  // every window of a context together: qa_windows.h
+      break;
     case Head::MaskedLM:
       return mask_fills(spec, tok, out, b, in);
     case Head::NextSentencePrediction: {  // logit 0: text_pair continues text (HF's NSP label 0)

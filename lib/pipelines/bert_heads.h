@@ -3,8 +3,7 @@
 // a time (row b of a batch):
 //   feature-extraction: {"embedding"} (pooler, [CLS] or mean pooling)
 //   text-classification: {"label", "score", "scores"} (sigmoid for one label, else softmax)
-//   question-answering: {"score", "start", "end", "answer"}: character offsets
-//     into the original context (end exclusive), the answer as written there
+//   question-answering: qa_windows.h (a context read in overlapping windows)
 //   token-classification (aggregation "none"): {"entities": [{"entity",
 //     "score", "index", "word", "start", "end"}]}, "O" tokens left out as the
 //     pipeline's ignore_labels does
@@ -41,11 +40,6 @@ struct EncodedText {
 
 Record head_record(const HeadSpec& spec, const text::Tokenizer& tok, const TensorMap& out, int64_t b,
                    const EncodedText& in);
-
-// The question-answering pipeline's span choice (select_starts_ends +
-// decode_spans, max_answer_len 15) over one sequence's logits; exposed for tests.
-Record qa_answer(const float* start_logits, const float* end_logits, const text::Tokenizer& tok,
-                 const EncodedText& in);
 
 std::vector<float> softmax(const float* x, int64_t n);
 

@@ -63,6 +63,7 @@ CalibrationResult calibration_result(QuantPlan& plan, const std::string& method,
   for (auto& q : plan.all())
     if (std::find(r.no_data.begin(), r.no_data.end(), q->name()) != r.no_data.end()) ordered.push_back(q->name());
   r.no_data = std::move(ordered);
+  r.table.metadata = model_identity(plan);  // the model the table belongs to (amax_table.h)
   for (auto& [name, v] : r.table)
     if (!v.empty() && std::none_of(v.begin(), v.end(), [](float x) { return x > 0.0f; }))
       spdlog::warn("{}: amax is zero (the quantizer only saw zeros)", name);

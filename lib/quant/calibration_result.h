@@ -23,7 +23,8 @@ struct CalibrationResult {
 // module never ran). A weight quantizer without data whose module did run (a
 // layer that folds its weight once at prepare()) gets the max of its weight,
 // read from the plan's registry of Linears (ckpt_dir is no longer read). strict: pytorch_quantization's load_calib_amax(strict=True),
-// an Error naming the quantizers that saw no data.
+// an Error naming the quantizers that saw no data. The table's metadata names the model
+// (model_identity: model_type, architecture, weights hash), which apply_amax_table checks.
 CalibrationResult calibration_result(QuantPlan& plan, const std::string& method,
                                      const std::string& ckpt_dir, bool strict);
 

@@ -77,6 +77,8 @@ void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const s
             Tensor::from_vector(v, per_channel ? Shape{static_cast<int64_t>(v.size()), 1} : Shape{}));
   }
   out.metadata = {{"format", "pt"}, {kFormatKey, "int8"}, {"qdqrt.calibration", how}, {"qdqrt.version", kVersion}};
+  // The model it was quantized from (the hash is of its F32 weights, as the calibrated table's).
+  for (auto& [k, v] : model_identity(plan)) out.metadata[k] = v;
   if (!floats.empty()) out.metadata[kFloatQuantizersKey] = nlohmann::json(floats).dump();
 
   AtomicDir dir(out_dir);

@@ -9,7 +9,8 @@
 //                                   pytorch_quantization's state dict names them
 //   every other weight              F32 unchanged
 // and __metadata__ {"format": "pt", "qdqrt.quantized": "int8",
-// "qdqrt.calibration": <how>, "qdqrt.version": "1"}, plus
+// "qdqrt.calibration": <how>, "qdqrt.version": "1"} and the source model's identity
+// (model_type, architecture, weights_hash of its F32 weights: amax_table.h), plus
 // "qdqrt.float_quantizers": [names] when some quantizers stay in float (no
 // calibration data; TensorQuantizer::keeps_float): they have no _amax entry,
 // and a Linear whose weight quantizer stays in float keeps its F32 weight.

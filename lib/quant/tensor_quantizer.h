@@ -151,9 +151,18 @@ class QuantPlan {
   // (fake quant and int8 keep their exact numerics). Takes effect at the model's prepare().
   void set_float_math(FloatMath m);
   FloatMath float_math() const { return float_math_; }
+  // The model this plan belongs to (its family's model_type and Hugging Face class), set by
+  // models::load_model: amax tables record it and are checked against it (amax_table.h).
+  void set_model(std::string model_type, std::string arch) {
+    model_type_ = std::move(model_type);
+    arch_ = std::move(arch);
+  }
+  const std::string& model_type() const { return model_type_; }
+  const std::string& arch() const { return arch_; }
 
  private:
   FloatMath float_math_ = FloatMath::Fp32;
+  std::string model_type_, arch_;
   std::vector<std::unique_ptr<TensorQuantizer>> all_;
   std::map<std::string, TensorQuantizer*> by_name_;
   std::vector<std::unique_ptr<LinearParams>> linears_;

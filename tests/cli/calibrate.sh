@@ -14,6 +14,10 @@ compare() {  # compare GOT WANT HISTFILE BINS (BINS=0: 1e-5 relative only)
   python3 - "$1" "$2" "$3" "$4" <<'PY'
 import json, struct, sys
 got, want = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+# qdqrt's tables name their model (__metadata__: model_type, architecture, weights_hash); PyTorch's do not.
+for t in (got, want):
+    m = t.pop("__metadata__", None)
+    assert m is None or set(m) == {"model_type", "architecture", "weights_hash"}, m
 bins = float(sys.argv[4])
 width = {}
 if bins > 0:

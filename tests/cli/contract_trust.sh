@@ -78,7 +78,7 @@ grep -q "JSON records" "$T/err" || fail "no info line for positional records: $(
 # --- QA without a context ----------------------------------------------------------------
 printf 'who keeps it\n' > "$T/noctx.txt"
 "$Q" -q encode -m "$QA" -i "$T/noctx.txt" >/dev/null 2>"$T/err" && fail "QA without a context: exit 0"
-grep -q "noctx.txt:1: needs a context" "$T/err" || fail "QA no-context error: $(cat "$T/err")"
+grep -q "noctx.txt:1: question answering needs a context" "$T/err" || fail "QA no-context error: $(cat "$T/err")"
 
 # --- numeric flags: ranges, exit 2 --------------------------------------------------------
 usage2() {  # usage2 WHAT EXPECTED-TEXT -- command...

@@ -105,6 +105,35 @@ else
 fi
 "$Q" quantize -q --model "$S" --amax "$S/amax_max.json" --out "$B/int8" 2>/dev/null || mkdir -p "$B/int8"
 
+# Issue 17: amax tables that know their model; question answering without a context.
+python3 - "$F" "$B" <<'PY'
+import json, sys
+F, B = sys.argv[1], sys.argv[2]
+t = json.load(open(F + "/qdqbert-heads/nsp/amax_max.json"))
+# What calibrate writes for a table, claiming NSP's model (a hash no weights have).
+meta = {"model_type": "bert", "architecture": "QDQBertForNextSentencePrediction", "weights_hash": "fnv1a64:0123456789abcdef"}
+json.dump(dict({"__metadata__": meta}, **t), open(B + "/nsp_identity.json", "w"))
+# The fixture's multiple-choice and NSP checkpoints share their encoder bit for bit (one seed), so each
+# one's table is right for the other. Another model: multiple-choice with every weight scaled by 1.25,
+# as fine-tuning would move them.
+import os, shutil, struct
+mc = F + "/qdqbert-heads/multiple-choice"
+os.makedirs(B + "/mc_tuned", exist_ok=True)
+for f in os.listdir(mc):
+    if f.endswith((".json", ".txt")) and not f.startswith(("amax", "meta")): shutil.copy(mc + "/" + f, B + "/mc_tuned/" + f)
+d = open(mc + "/model.safetensors", "rb").read(); n = struct.unpack("<Q", d[:8])[0]; h = json.loads(d[8:8 + n])
+body = bytearray(d[8 + n:])
+for k, v in h.items():
+    if k != "__metadata__" and v["dtype"] == "F32":
+        a, e = v["data_offsets"]; c = (e - a) // 4
+        body[a:e] = struct.pack("<%df" % c, *[x * 1.25 for x in struct.unpack("<%df" % c, body[a:e])])
+open(B + "/mc_tuned/model.safetensors", "wb").write(d[:8 + n] + bytes(body))
+open(B + "/qa_nocontext.txt", "w").write("who is the license steward?\n")
+open(B + "/qa_emptycontext.jsonl", "w").write('{"question": "who?", "context": "the steward"}\n{"question": "who?", "context": ""}\n')
+open(B + "/qa_longq.jsonl", "w").write(json.dumps({"question": " ".join(["steward"] * 20), "context": "the steward"}) + "\n")
+open(B + "/qa_long.jsonl", "w").write(json.dumps({"question": "who?", "context": " ".join(["steward"] * 100)}) + "\n")
+PY
+
 # --- run the table -------------------------------------------------------------
 pass=0; fail=0
 while IFS='|' read -r _ num what cmd expect _; do

@@ -36,7 +36,7 @@ grep -q "prophetnet.decoder.layers.0.cross_attn.key_proj._input_quantizer" "$T/c
 # quantizers are the seq2seq class's (meta.json, reference named_modules()) without the encoder's.
 python3 - "$T/causal.json" "$M/meta.json" <<'PY'
 import json, sys
-t = json.load(open(sys.argv[1])); q = json.load(open(sys.argv[2]))["quantizers"]
+t = json.load(open(sys.argv[1])); t.pop("__metadata__", None); q = json.load(open(sys.argv[2]))["quantizers"]
 want = [n for n in q if not n.startswith("prophetnet.encoder.")]
 assert list(t) == want, "names / order differ: %s" % sorted(set(t) ^ set(want))
 floats = [n for n, v in t.items() if v is None]
@@ -117,7 +117,7 @@ done
 ! grep -q "greedy" "$T/s2s.log"
 python3 - "$T/s2s.json" "$M/meta.json" <<'PY'
 import json, sys
-t = json.load(open(sys.argv[1])); q = json.load(open(sys.argv[2]))["quantizers"]
+t = json.load(open(sys.argv[1])); t.pop("__metadata__", None); q = json.load(open(sys.argv[2]))["quantizers"]
 assert list(t) == q and all(v is not None for v in t.values())
 print("ok: seq2seq table from JSONL text/target: %d quantizers as named_modules(), none float" % len(t))
 PY
@@ -141,7 +141,7 @@ grep -q "1 of 2 sources have no \"target\"" "$T/ed.log" || { cat "$T/ed.log"; ex
 # matmul / residual-add quant points of a BERT encoder module that the checkpoint holds; none is float.
 python3 - "$T/ed.json" "$ED/meta.json" <<'PY'
 import json, sys
-t = json.load(open(sys.argv[1])); keys = set(json.load(open(sys.argv[2]))["state_dict_keys"])
+t = json.load(open(sys.argv[1])); t.pop("__metadata__", None); keys = set(json.load(open(sys.argv[2]))["state_dict_keys"])
 def ok(n):
     mod, q = n.rsplit(".", 1)
     if q in ("_input_quantizer", "_weight_quantizer"): return mod + ".weight" in keys

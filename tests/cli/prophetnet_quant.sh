@@ -17,6 +17,10 @@ compare_amax() {  # GOT WANT BINS (0: 1e-5 relative only; else also BINS referen
   py "$1" "$2" "$M/histograms.safetensors" "$3" <<'PY'
 import json, struct, sys
 got, want = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+# qdqrt's tables name their model (__metadata__: model_type, architecture, weights_hash); PyTorch's do not.
+for t in (got, want):
+    m = t.pop("__metadata__", None)
+    assert m is None or set(m) == {"model_type", "architecture", "weights_hash"}, m
 bins = float(sys.argv[4])
 width = {}
 with open(sys.argv[3], 'rb') as f:
@@ -149,6 +153,9 @@ import json, struct, sys
 with open(sys.argv[1], "rb") as f:
     n = struct.unpack("<Q", f.read(8))[0]; h = json.loads(f.read(n)); base = 8 + n
     table = json.load(open(sys.argv[2]))
+    # The directory names the model it was quantized from, as calibrate's table does (same weights hash).
+    meta = table.pop("__metadata__")
+    assert all(h["__metadata__"][k] == v for k, v in meta.items()) and len(meta) == 3, (meta, h["__metadata__"])
     i8 = [k for k, v in h.items() if k != "__metadata__" and v["dtype"] == "I8"]
     assert len(i8) == 34, len(i8)
     assert h["prophetnet.word_embeddings.weight"]["dtype"] == "F32"

@@ -1,6 +1,6 @@
 // libFuzzer: the JSON amax table parser must turn any bytes into a table or a
 // qdq::Error, never a crash; a parsed table (nulls = float quantizers included)
-// must survive its own JSON text. The same bytes as a state dict's
+// must survive its own JSON text, its "__metadata__" (the model identity) included. The same bytes as a state dict's
 // "qdqrt.float_quantizers" metadata value: a list of names or a qdq::Error.
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     const std::string again = qdq::quant::amax_json_text(t, nullptr);
-    if (qdq::quant::parse_amax_json(again, "again.json") != t) __builtin_trap();
+    const qdq::quant::AmaxTable back = qdq::quant::parse_amax_json(again, "again.json");
+    if (back != t || back.metadata != t.metadata) __builtin_trap();
   } catch (const qdq::Error&) {
     // Inf amax (a finite double beyond float range) cannot be written back: an Error, as documented.
   }

@@ -36,6 +36,9 @@ struct GenerateCli {
   std::optional<uint64_t> seed;
   bool do_sample = false, include_prompt = true;
   int64_t batch_size = 8;
+  // Speculative decoding (decoding/speculative.h).
+  std::string speculative = "off";
+  std::optional<int64_t> prompt_lookup_num_tokens, max_matching_ngram_size;
 };
 
 const std::vector<std::string> kFormats = {"jsonl", "text"};
@@ -57,6 +60,9 @@ decoding::Options options_of(const GenerateCli& c, models::Generative& g) {
   if (c.repetition_penalty) o.repetition_penalty = *c.repetition_penalty;
   if (!c.early_stopping.empty()) o.early_stopping = decoding::parse_early_stopping(c.early_stopping);
   if (c.do_sample) o.do_sample = true;
+  o.speculative = decoding::parse_speculative(c.speculative);
+  if (c.prompt_lookup_num_tokens) o.prompt_lookup_num_tokens = *c.prompt_lookup_num_tokens;
+  if (c.max_matching_ngram_size) o.max_matching_ngram_size = *c.max_matching_ngram_size;
   if (o.pad_token_id < 0) o.pad_token_id = 0;
   decoding::validate(o, g.vocab_size());
   if (o.do_sample) {
@@ -240,6 +246,22 @@ const RegisterCommand reg{
                       "what the model's position table holds)")
            ->check(positive_int());
        sub.add_option("-b,--batch-size", c->batch_size, "Inputs per batch")->check(positive_int());
+       // ---- speculative decoding ----
+       sub.add_option("--speculative", c->speculative,
+                      "off, or streams: self-speculative decoding from ProphetNet's n-gram streams (predicting "
+                      "stream 1 at the next position drafts the token after next; the next forward verifies it). "
+                      "Greedy output is identical to off; sampling keeps its distribution (speculative "
+                      "sampling). Not with beam search. Default: off")
+           ->check(CLI::IsMember({"off", "streams"}));
+       sub.add_option("--prompt-lookup-num-tokens", c->prompt_lookup_num_tokens,
+                      "Prompt lookup decoding (HF prompt_lookup_num_tokens): draft up to N tokens copied from "
+                      "after an earlier occurrence of the sequence's last n-gram, verified in one forward "
+                      "(ProphetNet models; with --speculative streams the longer draft runs). Not with beam "
+                      "search. Default: the generation config's, else off")
+           ->check(CLI::NonNegativeNumber);
+       sub.add_option("--max-matching-ngram-size", c->max_matching_ngram_size,
+                      "Prompt lookup: longest n-gram matched (HF max_matching_ngram_size, default 2)")
+           ->check(positive_int());
        return std::function<int()>([c, &sub] { return run_generate(*c, sub); });
      }}};
 

@@ -97,12 +97,22 @@ Result speculative_generate(models::Generative& m, const Request& r, const Optio
   const auto t0 = Clock::now();
   // Room for the drafts of a row at max_length - 1 (fed to keep the batch rectangular, then taken back).
   auto st = m.start(r.src, r.B, r.L, r.mask, expand, s.max_len + max_draft);
-  Tensor logits = m.prefill(*st, flat(seqs), s.prefix_len);
+  // A one-token start (encoder-decoder) is a cached step: run it as a one-position extend, which
+  // also gives stream 1's draft for the second new token.
+  const bool first_drafts = streams && s.prefix_len == 1;
+  Tensor logits, first_draft_logits;
+  if (first_drafts) {
+    auto ext = m.extend(*st, flat(seqs), 1, true);
+    logits = ext.logits.reshape({rows, V});
+    first_draft_logits = ext.drafts.reshape({rows, V});
+  } else {
+    logits = m.prefill(*st, flat(seqs), s.prefix_len);
+  }
   check(logits.dim(0) == rows && logits.dim(1) == V, "generate: model returned logits {}", shape_str(logits.shape()));
   for (int64_t i = 0; i < rows; ++i) {
     float* sc = logits.data<float>() + i * V;
     process_scores(sc, V, seqs[i], s.min_len, o);
-    append(i, choose(i, sc));
+    if (append(i, choose(i, sc)) && first_drafts) take_draft(i, first_draft_logits.data<float>() + i * V);
   }
   res.prefill_seconds = since(t0);
   const auto t1 = Clock::now();

@@ -255,8 +255,8 @@ const RegisterCommand reg{
            ->check(CLI::IsMember({"off", "streams"}));
        sub.add_option("--prompt-lookup-num-tokens", c->prompt_lookup_num_tokens,
                       "Prompt lookup decoding (HF prompt_lookup_num_tokens): draft up to N tokens copied from "
-                      "after an earlier occurrence of the sequence's last n-gram, verified in one forward "
-                      "(ProphetNet models; with --speculative streams the longer draft runs). Not with beam "
+                      "after an earlier occurrence of the sequence's last n-gram, verified in one forward (every "
+                      "generator; with --speculative streams the longer draft runs). Not with beam "
                       "search. Default: the generation config's, else off")
            ->check(CLI::NonNegativeNumber);
        sub.add_option("--max-matching-ngram-size", c->max_matching_ngram_size,

@@ -65,7 +65,47 @@ int64_t verify_sampled(RowSampler& rs, const float* p_scores, const float* q_sco
 
 }  // namespace
 
+namespace {
+Result speculative_rows(models::Generative& m, const Request& r, const Options& o, const TokenCallback& cb);
+}  // namespace
+
 Result speculative_generate(models::Generative& m, const Request& r, const Options& o, const TokenCallback& cb) {
+  const int64_t expand = o.do_sample ? o.num_return_sequences : 1;
+  if (m.rows_can_diverge() || r.B * expand == 1) return speculative_rows(m, r, o, cb);
+  // A state whose rows share one length: each row (input x copy) decodes in a state of its own,
+  // sampling from the stream it has in the whole batch; results merge in row order.
+  Result all;
+  Options one = o;
+  one.num_return_sequences = 1;
+  for (int64_t b = 0; b < r.B; ++b)
+    for (int64_t e = 0; e < expand; ++e) {
+      Request q;
+      q.B = 1;
+      q.L = r.L;
+      q.src.assign(r.src.begin() + b * r.L, r.src.begin() + (b + 1) * r.L);
+      if (!r.mask.empty()) q.mask.assign(r.mask.begin() + b * r.L, r.mask.begin() + (b + 1) * r.L);
+      const uint64_t input = r.streams.empty() ? static_cast<uint64_t>(r.first_index + b) : r.streams[b];
+      q.streams = {input * static_cast<uint64_t>(expand) + static_cast<uint64_t>(e)};
+      const int64_t row = b * expand + e;
+      auto res = speculative_rows(m, q, one, cb ? TokenCallback([&](int64_t, int64_t t) { cb(row, t); }) : cb);
+      all.hyps.push_back(std::move(res.hyps[0]));
+      all.width = std::max(all.width, res.width);
+      all.prefill_seconds += res.prefill_seconds;
+      all.decode_seconds += res.decode_seconds;
+      all.steps += res.steps;
+      all.drafts_proposed += res.drafts_proposed;
+      all.drafts_accepted += res.drafts_accepted;
+      all.row_forwards += res.row_forwards;
+      all.forward_tokens += res.forward_tokens;
+    }
+  // HF's padded width for the batch: positions after the first new token.
+  all.new_positions = all.width - (m.is_encoder_decoder() ? 1 : r.L) - 1;
+  return all;
+}
+
+namespace {
+
+Result speculative_rows(models::Generative& m, const Request& r, const Options& o, const TokenCallback& cb) {
   const bool streams = o.speculative == Speculative::Streams;
   check(m.can_extend(), "generate: speculative decoding needs a model with a multi-token cached forward "
                         "(ProphetNet, or an EncoderDecoderModel with a ProphetNet decoder)");
@@ -181,5 +221,7 @@ Result speculative_generate(models::Generative& m, const Request& r, const Optio
   res.hyps = hypotheses(seqs, s.prefix_len, o.eos_token_id);
   return res;
 }
+
+}  // namespace
 
 }  // namespace qdq::decoding

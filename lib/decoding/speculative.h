@@ -11,6 +11,7 @@
 // main-stream keys/values stream 0 sees and predicts the token after next, in the same pass), and
 // prompt lookup (transformers' PromptLookupCandidateGenerator: the tokens that followed the
 // earliest earlier occurrence of the sequence's last n-gram). With both, the longer draft runs.
+// Models whose rows must share one cache length (QDQBERT decoders) decode a batch row by row.
 // Greedy: the output equals plain greedy search token for token. Sampling: stream drafts go
 // through speculative sampling (accept with min(1, p/q), else draw from max(0, p - q)); a prompt
 // lookup draft is a point mass (its q is 1), so a draw from p is accepted when it equals the draft.

@@ -61,6 +61,9 @@ class Generative {
   };
   virtual bool can_extend() const { return false; }
   virtual bool has_stream_drafts() const { return false; }
+  // False when every row of a state must keep one length (truncate() to unequal lengths fails):
+  // speculative decoding then runs the rows of a batch one by one.
+  virtual bool rows_can_diverge() const { return true; }
   virtual Extended extend(DecoderState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts);
 };
 

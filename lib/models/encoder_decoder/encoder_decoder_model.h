@@ -34,6 +34,7 @@ class EncoderDecoderModel : public Model, public Generative, public prophetnet::
   Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override;
   bool can_extend() const override { return dec_->can_extend(); }
   bool has_stream_drafts() const override { return dec_->has_stream_drafts(); }
+  bool rows_can_diverge() const override { return dec_->rows_can_diverge(); }
   Extended extend(DecoderState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts) override {
     return dec_->extend(st, tokens, n, drafts);
   }

@@ -40,6 +40,7 @@ class Seq2SeqDecoder {
   // Speculative decoding (models::Generative::extend); decoders without it keep the defaults.
   virtual bool can_extend() const { return false; }
   virtual bool has_stream_drafts() const { return false; }
+  virtual bool rows_can_diverge() const { return true; }
   virtual Generative::Extended extend(DecoderState&, const std::vector<int64_t>&, int64_t, bool) {
     throw Error("generate: this decoder has no multi-token cached forward (no speculative decoding)");
   }

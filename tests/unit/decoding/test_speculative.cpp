@@ -127,3 +127,42 @@ TEST_CASE("speculative decoding refuses beam search and models without n-gram st
   o.speculative = decoding::Speculative::Streams;
   CHECK_THROWS_WITH_AS(decoding::generate(gen(*m), r, o), doctest::Contains("not with beam search"), Error);
 }
+
+namespace {
+std::string qdqbert(const std::string& rel) { return pnt::fixture("qdqbert-decoder/" + rel); }
+
+// Prompt lookup (no streams) on a QDQBERT decoder: its rows share one cache length, so each row
+// decodes in its own state; ids equal transformers' greedy (with and without the early eos).
+void check_prompt_lookup(models::Generative& g, const decoding::Request& r, decoding::Options o, const TensorMap& ref,
+                         const std::string& key, int64_t eos) {
+  if (eos >= 0) o.eos_token_id = eos;
+  const std::string k = key + (eos >= 0 ? "_eos" : "") + ".sequences";
+  o.prompt_lookup_num_tokens = 4;
+  o.max_matching_ngram_size = 1;
+  auto res = decoding::generate(g, r, o);
+  INFO(k);
+  CHECK(sequences(res, o) == ref.at(k).to_i64_vector());
+  CHECK(res.row_forwards > 0);
+}
+}  // namespace
+
+TEST_CASE("prompt lookup on the QDQBERT decoder fixtures (QDQBertLMHeadModel, bert2bert) equals transformers' greedy") {
+  auto in = read_safetensors(qdqbert("inputs.safetensors"));
+  auto ref = read_safetensors(qdqbert("generate.safetensors"));
+  {
+    auto m = models::load_model(qdqbert("lm"));
+    auto o = decoding::options_from_json(gen(*m).generation_defaults());
+    o.max_new_tokens = 12;
+    for (int64_t eos : {int64_t{-1}, int64_t{5978}})
+      check_prompt_lookup(gen(*m), request(in, "lm.prompt_input_ids", "lm.prompt_attention_mask"), o, ref, "lm.greedy", eos);
+    o.speculative = decoding::Speculative::Streams;
+    CHECK_THROWS_WITH_AS(decoding::generate(gen(*m), request(in, "lm.prompt_input_ids", "lm.prompt_attention_mask"), o),
+                         doctest::Contains("n-gram predicting streams"), Error);
+  }
+  auto m = models::load_model(qdqbert("bert2bert"));
+  auto o = decoding::options_from_json(gen(*m).generation_defaults());
+  o.max_length = 20;
+  for (int64_t eos : {int64_t{-1}, int64_t{14212}})
+    check_prompt_lookup(gen(*m), request(in, "bert2bert.input_ids", "bert2bert.attention_mask"), o, ref,
+                        "bert2bert.greedy", eos);
+}

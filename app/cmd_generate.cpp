@@ -38,6 +38,9 @@ struct GenerateCli {
   std::optional<uint64_t> seed;
   bool do_sample = false, include_prompt = true;
   int64_t batch_size = 8;
+  // Speculative decoding (decoding/speculative.h).
+  std::string speculative = "off";
+  std::optional<int64_t> prompt_lookup_num_tokens, max_matching_ngram_size;
 };
 
 const std::vector<std::string> kFormats = {"jsonl", "text"};
@@ -59,6 +62,9 @@ decoding::Options options_of(const GenerateCli& c, models::Generative& g) {
   if (c.repetition_penalty) o.repetition_penalty = *c.repetition_penalty;
   if (!c.early_stopping.empty()) o.early_stopping = decoding::parse_early_stopping(c.early_stopping);
   if (c.do_sample) o.do_sample = true;
+  o.speculative = decoding::parse_speculative(c.speculative);
+  if (c.prompt_lookup_num_tokens) o.prompt_lookup_num_tokens = *c.prompt_lookup_num_tokens;
+  if (c.max_matching_ngram_size) o.max_matching_ngram_size = *c.max_matching_ngram_size;
   if (o.pad_token_id < 0) o.pad_token_id = 0;
   decoding::validate(o, g.vocab_size());
   if (o.do_sample) {
@@ -236,6 +242,9 @@ const RegisterCommand reg{
        flag(sub, "--include-prompt", c->include_prompt);
        flag(sub, "--max-input-length", c->max_input_length);
        flag(sub, "--batch-size", c->batch_size);
+       flag(sub, "--speculative", c->speculative);
+       flag(sub, "--prompt-lookup-num-tokens", c->prompt_lookup_num_tokens);
+       flag(sub, "--max-matching-ngram-size", c->max_matching_ngram_size);
        return std::function<int()>([c, &sub] { return run_generate(*c, sub); });
      }}};
 

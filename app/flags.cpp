@@ -208,6 +208,19 @@ std::vector<FlagRow> build_table() {
        "Truncate sources / prompts to this many tokens, with a warning naming the input (default: what the model's "
        "position table holds)",
        pos},
+      {"--speculative", "--speculative",
+       "off, or streams: self-speculative decoding from ProphetNet's n-gram streams (predicting stream 1 at the next "
+       "position drafts the token after next; the next forward verifies it). Greedy output is identical to off; "
+       "sampling keeps its distribution (speculative sampling). Not with beam search",
+       one_of({"off", "streams"})},
+      {"--prompt-lookup-num-tokens", "--prompt-lookup-num-tokens",
+       "Prompt lookup decoding (Hugging Face prompt_lookup_num_tokens): draft up to N tokens copied from after an "
+       "earlier occurrence of the sequence's last n-gram, verified in one forward (every generator; with "
+       "--speculative streams the longer draft runs). Not with beam search. Default: the generation config's, else "
+       "off",
+       nonneg},
+      {"--max-matching-ngram-size", "--max-matching-ngram-size",
+       "Prompt lookup: longest n-gram matched (Hugging Face max_matching_ngram_size)", pos},
       // calibrate.
       {"--method", "--method",
        "Input quantizers: max, or a histogram with percentile, mse or entropy (pytorch_quantization's "

@@ -8,7 +8,9 @@
 #include "core/error.h"
 #include "decoding/beam_search.h"
 #include "decoding/logits_process.h"
+#include "decoding/prefix.h"
 #include "decoding/sampler.h"
+#include "decoding/speculative.h"
 
 namespace qdq::decoding {
 
@@ -36,58 +38,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-struct Setup {
-  int64_t prefix_len, max_len, min_len;
-  std::vector<int64_t> prefix;  // [B * prefix_len]
-};
-
-Setup setup(models::Generative& m, const Request& r, const Options& o) {
-  check(r.B >= 1 && r.L >= 1 && static_cast<int64_t>(r.src.size()) == r.B * r.L, "generate: empty or ragged input");
-  Setup s;
-  if (m.is_encoder_decoder()) {
-    check(o.decoder_start_token_id >= 0, "generate: no decoder_start_token_id (generation_config.json / config.json)");
-    s.prefix_len = 1;
-    s.prefix.assign(r.B, o.decoder_start_token_id);
-  } else {
-    for (int64_t v : r.mask) check(v == 1, "generate: causal LM prompts of one batch must be unpadded");
-    s.prefix_len = r.L;
-    s.prefix = r.src;
-  }
-  s.max_len = effective_max_length(o, s.prefix_len);
-  s.min_len = effective_min_length(o, s.prefix_len);
-  check(s.max_len > s.prefix_len, "generate: max_length {} leaves no room after the {} decoder input tokens",
-        s.max_len, s.prefix_len);
-  check(s.max_len <= m.max_decoder_tokens(),
-        "generate: max_length {} exceeds the decoder position table ({} tokens)", s.max_len, m.max_decoder_tokens());
-  return s;
-}
-
-std::vector<std::vector<int64_t>> expand_prefix(const Setup& s, int64_t B, int64_t expand) {
-  std::vector<std::vector<int64_t>> seqs;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t e = 0; e < expand; ++e)
-      seqs.emplace_back(s.prefix.begin() + b * s.prefix_len, s.prefix.begin() + (b + 1) * s.prefix_len);
-  return seqs;
-}
-
-std::vector<int64_t> flat(const std::vector<std::vector<int64_t>>& seqs) {
-  std::vector<int64_t> f;
-  for (auto& s : seqs) f.insert(f.end(), s.begin(), s.end());
-  return f;
-}
-
 Result greedy_or_sample(models::Generative& m, const Request& r, const Options& o, const TokenCallback& cb,
                         std::vector<Tensor>* step_scores) {
   Setup s = setup(m, r, o);
   const int64_t expand = o.do_sample ? o.num_return_sequences : 1, rows = r.B * expand, V = m.vocab_size();
   auto seqs = expand_prefix(s, r.B, expand);
-  std::vector<RowSampler> samplers;
-  if (o.do_sample)
-    for (int64_t i = 0; i < rows; ++i) {
-      const int64_t b = i / expand;
-      const uint64_t input = r.streams.empty() ? static_cast<uint64_t>(r.first_index + b) : r.streams[b];
-      samplers.emplace_back(o.seed, input * static_cast<uint64_t>(expand) + static_cast<uint64_t>(i % expand));
-    }
+  std::vector<RowSampler> samplers = row_samplers(r, o, expand);
   const auto t0 = Clock::now();
   auto st = m.start(r.src, r.B, r.L, r.mask, expand, s.max_len);
   Tensor logits = m.prefill(*st, flat(seqs), s.prefix_len);
@@ -99,17 +55,8 @@ Result greedy_or_sample(models::Generative& m, const Request& r, const Options& 
   std::vector<int64_t> tokens(rows);
   while (true) {
     check(logits.dim(0) == rows && logits.dim(1) == V, "generate: model returned logits {}", shape_str(logits.shape()));
-    for (int64_t i = 0; i < rows; ++i) {
-      float* sc = logits.data<float>() + i * V;
-      repetition_penalty(sc, seqs[i], o.repetition_penalty);
-      no_repeat_ngram(sc, seqs[i], o.no_repeat_ngram_size);
-      min_length(sc, cur, s.min_len, o.eos_token_id);
-      if (o.do_sample) {
-        temperature(sc, V, o.temperature);
-        top_k(sc, V, o.top_k);
-        top_p(sc, V, o.top_p);
-      }
-    }
+    // Every row has cur tokens here (finished rows grow by padding), as HF's input_ids.
+    for (int64_t i = 0; i < rows; ++i) process_scores(logits.data<float>() + i * V, V, seqs[i], s.min_len, o);
     if (step_scores) step_scores->push_back(logits.clone());
     for (int64_t i = 0; i < rows; ++i) {
       const float* sc = logits.data<float>() + i * V;
@@ -130,18 +77,8 @@ Result greedy_or_sample(models::Generative& m, const Request& r, const Options& 
   res.prefill_seconds = prefill_s;
   res.decode_seconds = since(t1);
   res.steps = steps;
-  for (auto& q : seqs) {
-    Hypothesis h;
-    // Drop the padding HF appends to rows that finished before the batch did.
-    size_t n = q.size();
-    for (size_t k = s.prefix_len; k < q.size(); ++k)
-      if (q[k] == o.eos_token_id) {
-        n = k + 1;
-        break;
-      }
-    h.tokens.assign(q.begin(), q.begin() + n);
-    res.hyps.push_back(std::move(h));
-  }
+  res.new_positions = steps;
+  res.hyps = hypotheses(seqs, s.prefix_len, o.eos_token_id);
   return res;
 }
 
@@ -173,7 +110,12 @@ Result generate(models::Generative& m, const Request& r, const Options& o, const
     res.prefill_seconds = prefill_s;
     res.decode_seconds = since(t1);
     res.steps = steps;
+    res.new_positions = steps;
     return res;
+  }
+  if (o.speculative != Speculative::Off || o.prompt_lookup_num_tokens > 0) {
+    check(step_scores == nullptr, "generate: speculative decoding does not record per-step scores");
+    return speculative_generate(m, r, o, cb);
   }
   return greedy_or_sample(m, r, o, cb, step_scores);
 }

@@ -32,7 +32,11 @@ struct Result {
   int64_t width = 0;             // length of HF's padded `sequences` for this batch
   // Wall time: encoder + decoder's first pass (the first new token), then every later step.
   double prefill_seconds = 0, decode_seconds = 0;
-  int64_t steps = 0;  // cached decoder steps after the first pass (each adds one token per input)
+  int64_t steps = 0;  // cached decoder forwards after the first pass (plain: each adds one token per input)
+  int64_t new_positions = 0;  // sequence positions after the first new token (width - prefix - 1)
+  // Speculative decoding: drafts proposed / accepted (tokens), and the tokens the forwards after
+  // the first pass added to unfinished rows (accepted drafts + one each): tokens per forward.
+  int64_t drafts_proposed = 0, drafts_accepted = 0, row_forwards = 0, forward_tokens = 0;
 };
 
 // row (of B * num_return_sequences), token: called as each greedy / sampled token is chosen.

@@ -11,6 +11,12 @@ EarlyStopping parse_early_stopping(const std::string& s) {
   throw Error("early_stopping: '{}' is not true, false or never", s);
 }
 
+Speculative parse_speculative(const std::string& s) {
+  if (s == "off") return Speculative::Off;
+  if (s == "streams") return Speculative::Streams;
+  throw Error("--speculative: '{}' is not off or streams", s);
+}
+
 Options options_from_json(const nlohmann::json& j) {
   Options o;
   auto num = [&](const char* k, auto& out) {
@@ -52,6 +58,8 @@ Options options_from_json(const nlohmann::json& j) {
   num("top_k", o.top_k);
   num("top_p", o.top_p);
   num("repetition_penalty", o.repetition_penalty);
+  num("prompt_lookup_num_tokens", o.prompt_lookup_num_tokens);
+  num("max_matching_ngram_size", o.max_matching_ngram_size);
   id("eos_token_id", o.eos_token_id);
   id("pad_token_id", o.pad_token_id);
   id("decoder_start_token_id", o.decoder_start_token_id);
@@ -74,6 +82,12 @@ void validate(const Options& o, int64_t vocab) {
   check(o.top_k >= 0, "top_k {} must be >= 0", o.top_k);
   check(o.repetition_penalty > 0, "repetition_penalty {} must be positive", o.repetition_penalty);
   check(o.no_repeat_ngram_size >= 0, "no_repeat_ngram_size {} must be >= 0", o.no_repeat_ngram_size);
+  check(o.prompt_lookup_num_tokens >= 0, "prompt_lookup_num_tokens {} must be >= 0", o.prompt_lookup_num_tokens);
+  check(o.max_matching_ngram_size >= 1, "max_matching_ngram_size {} must be >= 1", o.max_matching_ngram_size);
+  check(o.num_beams == 1 || (o.speculative == Speculative::Off && o.prompt_lookup_num_tokens == 0),
+        "speculative decoding (--speculative streams, --prompt-lookup-num-tokens) runs with greedy search or "
+        "sampling, not with beam search (num_beams {})",
+        o.num_beams);
   check(o.pad_token_id >= 0 && o.pad_token_id < vocab, "pad_token_id {} is not a token of the vocabulary ({})",
         o.pad_token_id, vocab);
   check(o.eos_token_id < vocab, "eos_token_id {} is not a token of the vocabulary ({})", o.eos_token_id, vocab);

@@ -5,6 +5,14 @@
 
 namespace qdq::models {
 
+void DecoderState::truncate(const std::vector<int64_t>&) {
+  throw Error("generate: this model's decoder state cannot take back fed tokens (no speculative decoding)");
+}
+
+Generative::Extended Generative::extend(DecoderState&, const std::vector<int64_t>&, int64_t, bool) {
+  throw Error("generate: this model has no multi-token cached forward (no speculative decoding)");
+}
+
 void reorder_rows(Tensor& t, Tensor& spare, const std::vector<int64_t>& idx, int64_t blocks, int64_t block,
                   int64_t used) {
   const int64_t rows = static_cast<int64_t>(idx.size());

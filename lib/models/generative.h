@@ -19,6 +19,9 @@ class DecoderState {
   // Row i of the batch takes the state of row idx[i] (beam search). Only rows that share an encoder
   // input are permuted among each other, so encoder-side state may stay as it is.
   virtual void reorder(const std::vector<int64_t>& idx) = 0;
+  // Speculative decoding: row i keeps its first lengths[i] decoder tokens (what verification
+  // accepted) and forgets the later ones, so the next forward writes over them.
+  virtual void truncate(const std::vector<int64_t>& lengths);
 };
 
 // The model's own state type, checked (a state from another model is a programming error).
@@ -48,6 +51,20 @@ class Generative {
   virtual Tensor prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) = 0;
   // Feeds one token per row; returns next-token logits [rows, V].
   virtual Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) = 0;
+
+  // Speculative decoding (lib/decoding/speculative.h). A model that can verify drafts feeds n
+  // tokens per row (tokens [rows*n]) at each row's own next positions, as n cached steps would,
+  // and returns the next-token logits at each [rows, n, V]. With `drafts` (has_stream_drafts()),
+  // also logits of a guess at the token after each next one, computed in the same pass [rows, n, V].
+  struct Extended {
+    Tensor logits, drafts;
+  };
+  virtual bool can_extend() const { return false; }
+  virtual bool has_stream_drafts() const { return false; }
+  // False when every row of a state must keep one length (truncate() to unequal lengths fails):
+  // speculative decoding then runs the rows of a batch one by one.
+  virtual bool rows_can_diverge() const { return true; }
+  virtual Extended extend(DecoderState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts);
 };
 
 // Copies, for each outer row i, `used` leading elements of each of `blocks` blocks (stride `block`)

@@ -37,8 +37,14 @@ void GenerateStats::add(const decoding::Result& r, int64_t rows) {
   prefill_s += r.prefill_seconds;
   decode_s += r.decode_seconds;
   inputs += rows;
-  new_tokens += rows * (r.steps + 1);
-  decode_tokens += rows * r.steps;
+  new_tokens += rows * (r.new_positions + 1);
+  decode_tokens += rows * r.new_positions;
+  forwards += r.steps;
+  drafts_proposed += r.drafts_proposed;
+  drafts_accepted += r.drafts_accepted;
+  row_forwards += r.row_forwards;
+  forward_tokens += r.forward_tokens;
+  speculative = speculative || r.row_forwards > 0;
 }
 
 GeneratedIds generate_ids(models::Generative& g, const std::vector<std::vector<int64_t>>& ids,
@@ -127,6 +133,12 @@ void GenerateStats::log() const {
   spdlog::info("generate: {} inputs, prompt/encode + first token {:.3f} s, {} new tokens, decode {:.3f} s, "
                "{:.2f} new tokens/s (after the first)",
                inputs, prefill_s, new_tokens, decode_s, decode_s > 0 ? decode_tokens / decode_s : 0.0);
+  if (speculative)
+    spdlog::info("generate: speculative: {} forwards after the first pass, {} drafts proposed, {} accepted "
+                 "(acceptance {:.3f}), {:.3f} tokens per row forward",
+                 forwards, drafts_proposed, drafts_accepted,
+                 drafts_proposed > 0 ? static_cast<double>(drafts_accepted) / drafts_proposed : 0.0,
+                 row_forwards > 0 ? static_cast<double>(forward_tokens) / row_forwards : 0.0);
 }
 
 }  // namespace qdq::pipelines

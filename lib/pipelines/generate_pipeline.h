@@ -48,6 +48,10 @@ decoding::Request padded_request(const std::vector<std::vector<int64_t>>& ids, c
 struct GenerateStats {
   double prefill_s = 0, decode_s = 0;
   int64_t inputs = 0, new_tokens = 0, decode_tokens = 0;
+  // Speculative decoding: forwards after the first pass, drafts proposed / accepted, and the
+  // tokens rows gained per row forward (accepted drafts + 1).
+  int64_t forwards = 0, drafts_proposed = 0, drafts_accepted = 0, row_forwards = 0, forward_tokens = 0;
+  bool speculative = false;
   void add(const decoding::Result& r, int64_t rows);
   // One info line: inputs, prompt/encode + first token time, new tokens, decode time, new tokens/s
   // after the first (scripts/bench_generate.sh reads it).

@@ -45,6 +45,12 @@ Tensor BertLmDecoder::prefill(BertDecoderState& st, const std::vector<int64_t>& 
   return logits(last).reshape({rows, -1});
 }
 
+Tensor BertLmDecoder::extend(BertDecoderState& st, const std::vector<int64_t>& tokens, int64_t n) {
+  check(static_cast<int64_t>(tokens.size()) == st.rows * n, "QDQBERT decoder: {} ids for {} rows of {}",
+        tokens.size(), st.rows, n);
+  return logits(bert_->forward_decoder(tokens.data(), nullptr, st.rows, n, {}, st));
+}
+
 float lm_cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, bool shift) {
   const int64_t B = logits.dim(0), T = logits.dim(1), V = logits.dim(2);
   check(static_cast<int64_t>(labels.size()) == B * T, "input 'labels' has {} values, logits are [{}, {}]",

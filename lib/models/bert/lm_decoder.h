@@ -33,6 +33,9 @@ class BertLmDecoder {
                                           const std::vector<int64_t>& enc_mask);
   Tensor prefill(BertDecoderState& st, const std::vector<int64_t>& seqs, int64_t len);
   Tensor step(BertDecoderState& st, const std::vector<int64_t>& tokens) { return prefill(st, tokens, 1); }
+  // Speculative verification: n tokens per row after the cache, logits at each [rows, n, V] (the
+  // cached forward over several tokens, as prefill runs it).
+  Tensor extend(BertDecoderState& st, const std::vector<int64_t>& tokens, int64_t n);
   void prepare() { bert_->prepare(); }
 
  private:

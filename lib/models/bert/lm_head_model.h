@@ -29,6 +29,12 @@ class LMHeadModel : public Model, public Generative {
                                       int64_t capacity) override;
   Tensor prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) override;
   Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override;
+  bool can_extend() const override { return true; }
+  bool rows_can_diverge() const override { return false; }
+  Extended extend(DecoderState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts) override {
+    check(!drafts, "QDQBERT decoder: no n-gram streams to draft from");
+    return {lm_->extend(state_as<BertDecoderState>(st), tokens, n), Tensor()};
+  }
 
  private:
   std::string arch_;

@@ -41,6 +41,12 @@ class BertDecoder : public Seq2SeqDecoder {
   Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override {
     return lm_->step(state_as<bert::BertDecoderState>(st), tokens);
   }
+  bool can_extend() const override { return true; }
+  bool rows_can_diverge() const override { return false; }
+  Generative::Extended extend(DecoderState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts) override {
+    check(!drafts, "QDQBERT decoder: no n-gram streams to draft from");
+    return {lm_->extend(state_as<bert::BertDecoderState>(st), tokens, n), Tensor()};
+  }
   void prepare() override { lm_->prepare(); }
   bert::BertLmDecoder* bert_lm() override { return lm_.get(); }
 

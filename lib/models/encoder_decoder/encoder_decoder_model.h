@@ -32,6 +32,12 @@ class EncoderDecoderModel : public Model, public Generative, public prophetnet::
                                   const std::vector<int64_t>& src_mask, int64_t expand, int64_t capacity) override;
   Tensor prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) override;
   Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override;
+  bool can_extend() const override { return dec_->can_extend(); }
+  bool has_stream_drafts() const override { return dec_->has_stream_drafts(); }
+  bool rows_can_diverge() const override { return dec_->rows_can_diverge(); }
+  Extended extend(DecoderState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts) override {
+    return dec_->extend(st, tokens, n, drafts);
+  }
   void set_ngram_relpos(prophetnet::RelPosMode m) override { dec_->set_ngram_relpos(m); }
   bool has_ngram_decoder() const override { return dec_->has_ngram_streams(); }
   Seq2SeqDecoder& decoder() { return *dec_; }

@@ -45,6 +45,11 @@ class ProphetNetDecoder : public Seq2SeqDecoder {
   Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override {
     return lm_.step(state_as<prophetnet::GenState>(st), tokens);
   }
+  bool can_extend() const override { return true; }
+  bool has_stream_drafts() const override { return c_.ngram >= 2; }
+  Generative::Extended extend(DecoderState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts) override {
+    return lm_.extend(state_as<prophetnet::GenState>(st), tokens, n, drafts);
+  }
   void prepare() override { lm_.prepare(); }
   void set_ngram_relpos(prophetnet::RelPosMode m) override { mode_ = m; }
   bool has_ngram_streams() const override { return true; }

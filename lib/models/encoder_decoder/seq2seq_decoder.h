@@ -37,6 +37,13 @@ class Seq2SeqDecoder {
   virtual std::unique_ptr<DecoderState> start(int64_t rows, int64_t capacity, const Tensor& enc,
                                               const std::vector<int64_t>& enc_mask) = 0;
   virtual Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) = 0;
+  // Speculative decoding (models::Generative::extend); decoders without it keep the defaults.
+  virtual bool can_extend() const { return false; }
+  virtual bool has_stream_drafts() const { return false; }
+  virtual bool rows_can_diverge() const { return true; }
+  virtual Generative::Extended extend(DecoderState&, const std::vector<int64_t>&, int64_t, bool) {
+    throw Error("generate: this decoder has no multi-token cached forward (no speculative decoding)");
+  }
   virtual void prepare() = 0;
   // ProphetNet only; others ignore it.
   virtual void set_ngram_relpos(prophetnet::RelPosMode) {}

@@ -1,5 +1,6 @@
 #include "models/prophetnet/decoder.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/ops.h"
@@ -26,6 +27,17 @@ void DecoderCache::reorder(const std::vector<int64_t>& idx) {
                   sizeof(float) * capacity);
     std::swap(self_key_add, spare_key_add);
   }
+}
+
+void DecoderCache::truncate(const std::vector<int64_t>& lengths) {
+  check(static_cast<int64_t>(lengths.size()) == batch, "decoder cache: {} lengths for batch {}", lengths.size(), batch);
+  if (row_length.empty()) row_length.assign(batch, length);
+  for (int64_t b = 0; b < batch; ++b) {
+    check(lengths[b] >= 0 && lengths[b] <= row_length[b], "decoder cache: row {} cannot grow to {} by truncation", b,
+          lengths[b]);
+    row_length[b] = lengths[b];
+  }
+  length = *std::max_element(row_length.begin(), row_length.end());
 }
 
 Decoder::Decoder(const std::string& m, WeightStore& ws, const Config& c, Tensor word_embeddings,
@@ -158,6 +170,7 @@ DecoderCache Decoder::new_cache(int64_t B, int64_t capacity, const Tensor& enc, 
 Tensor Decoder::step(const std::vector<int64_t>& ids, DecoderCache& cache) {
   const int64_t B = cache.batch, H = c_.hidden_size, NG = c_.ngram, p = cache.length;
   check(static_cast<int64_t>(ids.size()) == B, "ProphetNet decoder: {} step ids for batch {}", ids.size(), B);
+  check(cache.row_length.empty(), "ProphetNet decoder: a cached step after rows diverged (use extend)");
   check_position(p);
   Tensor words = embedding(word_, ids, {B}, "decoder input_ids");
   Tensor x(DType::F32, {B, 2, H});
@@ -187,6 +200,57 @@ Tensor Decoder::step(const std::vector<int64_t>& ids, DecoderCache& cache) {
   }
   cache.length = p + 1;
   return slice_rows(x, 1, 1).reshape({B, H});
+}
+
+Tensor Decoder::extend(const std::vector<int64_t>& ids, int64_t n, bool draft, DecoderCache& cache) {
+  const int64_t B = cache.batch, H = c_.hidden_size, NG = c_.ngram;
+  check(n >= 1 && static_cast<int64_t>(ids.size()) == B * n, "ProphetNet decoder: {} ids for {} rows of {}",
+        ids.size(), B, n);
+  check(!draft || NG >= 2, "ProphetNet decoder: stream drafts need ngram >= 2 (this decoder has {})", NG);
+  std::vector<int64_t> pos(B);
+  for (int64_t b = 0; b < B; ++b) pos[b] = cache.length_of(b);
+  Tensor words = embedding(word_, ids, {B, n}, "decoder input_ids");
+  const int64_t R = n * (draft ? 3 : 2);
+  Tensor x(DType::F32, {B, R, H});
+  const float *W = words.data<float>(), *P = pos_.data<float>(), *E0 = ngram_emb_.data<float>() + (NG - 1) * H,
+              *E1 = ngram_emb_.data<float>();  // stream s reads ngram_embeddings[(s + NG - 1) % NG]
+  float* X = x.data<float>();
+  // Positions past max_length (tokens fed only to keep the batch rectangular, whose outputs are never
+  // read) may run off the table: clamped, and causal attention keeps them from every used output.
+  auto prow = [&](int64_t id) { return P + std::min(id, c_.max_position_embeddings - 1) * H; };
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < n; ++t) {
+      const int64_t id = c_.pad_token_id + pos[b] + t + 1;
+      const float *pm = prow(id), *p0 = prow(id + 1), *p1 = prow(id + 2);
+      float* xm = X + (b * R + t) * H;
+      float* x0 = X + (b * R + n + t) * H;
+      for (int64_t i = 0; i < H; ++i) xm[i] = W[(b * n + t) * H + i] + pm[i];
+      for (int64_t i = 0; i < H; ++i) x0[i] = E0[i] + p0[i];
+      if (draft) {
+        float* x1 = X + (b * R + 2 * n + t) * H;
+        for (int64_t i = 0; i < H; ++i) x1[i] = E1[i] + p1[i];
+      }
+    }
+  emb_norm_.apply(x);
+  const bool use_enc = !cache.cross.empty();
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    auto& l = layers_[li];
+    Tensor a = l.self.extend(x, n, draft, pos, cache.self[li], cache.self_key_add);
+    l.self_norm.add_norm(a, x);
+    x = a;
+    if (use_enc) {
+      Tensor c = l.cross.forward(x, cache.cross[li], cache.enc_key_add);
+      l.cross_norm.add_norm(c, x);
+      x = c;
+    }
+    Tensor f = l.ffn.forward(x);
+    l.ffn_norm.add_norm(f, x);
+    x = f;
+  }
+  if (cache.row_length.empty()) cache.row_length.assign(B, cache.length);
+  for (auto& len : cache.row_length) len += n;
+  cache.length = *std::max_element(cache.row_length.begin(), cache.row_length.end());
+  return slice_rows(x, n, R - n);
 }
 
 }  // namespace qdq::models::prophetnet

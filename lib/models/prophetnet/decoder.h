@@ -23,6 +23,12 @@ struct DecoderCache {
   std::vector<Attention::KV> cross;
   std::vector<float> enc_key_add;   // [B*S] or empty
   std::vector<float> self_key_add;  // [B*capacity] or empty (padded prompt positions)
+  // Speculative decoding: each row's own length once rows accept different numbers of drafts
+  // (empty: every row holds `length`). extend() and truncate() keep it; step() needs it empty.
+  std::vector<int64_t> row_length;
+  int64_t length_of(int64_t b) const { return row_length.empty() ? length : row_length[b]; }
+  // Forgets the positions at and after lengths[b] of each row b (a rejected draft's keys/values).
+  void truncate(const std::vector<int64_t>& lengths);
   // Row i of the batch takes the self-attention state of row idx[i]. The
   // cross-attention state is left alone: callers reorder only among rows that
   // share an encoder input (beams of one source).
@@ -72,6 +78,12 @@ class Decoder {
   DecoderCache new_cache(int64_t B, int64_t capacity, const Tensor& enc, const std::vector<int64_t>& enc_mask);
   // One token per row at position index cache.length; returns predicting stream 0's hidden state [B, H].
   Tensor step(const std::vector<int64_t>& ids, DecoderCache& cache);
+  // Speculative verification: n tokens per row (ids [B*n]) at each row's next positions
+  // (cache.length_of(b) + i), as n cached steps compute them; with `draft`, also predicting stream 1
+  // at each next position (the draft for the token after next). Returns the predicting rows
+  // [B, n * (1 + draft), H]: stream 0 at the n positions, then stream 1 at the n next ones.
+  // Row lengths advance by n (truncate() takes back what verification rejects).
+  Tensor extend(const std::vector<int64_t>& ids, int64_t n, bool draft, DecoderCache& cache);
   void prepare();
   const Config& config() const { return c_; }
   bool has_cross_attention() const { return c_.add_cross_attention; }

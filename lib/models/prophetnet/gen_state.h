@@ -10,6 +10,7 @@ namespace qdq::models::prophetnet {
 struct GenState : DecoderState {
   DecoderCache cache;
   void reorder(const std::vector<int64_t>& idx) override { cache.reorder(idx); }
+  void truncate(const std::vector<int64_t>& lengths) override { cache.truncate(lengths); }
 };
 
 class NgramRelPosOption {

@@ -1,5 +1,7 @@
 #include "models/prophetnet/lm_decoder.h"
 
+#include "models/prophetnet/tensor_util.h"
+
 namespace qdq::models::prophetnet {
 
 Tensor take_word_embeddings(WeightStore& ws, const std::string& prefix, const Config& c) {
@@ -51,6 +53,13 @@ Tensor LmDecoder::prefill(GenState& st, const std::vector<int64_t>& seqs, int64_
 
 Tensor LmDecoder::step(GenState& st, const std::vector<int64_t>& tokens) {
   return head_.forward(dec_.step(tokens, st.cache));
+}
+
+Generative::Extended LmDecoder::extend(GenState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts) {
+  Tensor h = dec_.extend(tokens, n, drafts, st.cache);  // [rows, n * (1 + drafts), H]
+  Tensor l = head_.forward(h);                          // one pass over the head's weight for both streams
+  if (!drafts) return {l, Tensor()};
+  return {slice_rows(l, 0, n), slice_rows(l, n, n)};
 }
 
 }  // namespace qdq::models::prophetnet

@@ -22,6 +22,8 @@ class LmDecoder {
   Tensor prefill(GenState& st, const std::vector<int64_t>& seqs, int64_t len, const Tensor& enc,
                  const std::vector<int64_t>& enc_mask, RelPosMode mode);
   Tensor step(GenState& st, const std::vector<int64_t>& tokens);
+  // Decoder::extend with the LM head: stream 0's logits [rows, n, V], with `drafts` stream 1's too.
+  Generative::Extended extend(GenState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts);
   void prepare();
 
  private:

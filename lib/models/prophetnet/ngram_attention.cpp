@@ -1,5 +1,6 @@
 #include "models/prophetnet/ngram_attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -199,6 +200,75 @@ Tensor NgramSelfAttention::step(const Tensor& x, int64_t p, SelfKV& cache, const
       float* op = CP + b * 2 * H + h * d;
       for (int64_t j = 0; j < S; ++j) axpy(w[j], vc + j * d, op, d);
       axpy(w[S], V + (b * 2 + 1) * H + h * d, op, d);
+    }
+  return o_.forward(ctx);
+}
+
+}  // namespace qdq::models::prophetnet
+
+namespace qdq::models::prophetnet {
+
+Tensor NgramSelfAttention::extend(const Tensor& x, int64_t n, bool draft, const std::vector<int64_t>& pos,
+                                  SelfKV& cache, const std::vector<float>& key_add) {
+  const int64_t B = x.dim(0), R = x.dim(1), H = hidden_, nh = heads_, d = H / nh, NB = buckets_,
+                cap = cache.k.dim(2);
+  check(R == n * (draft ? 3 : 2) && static_cast<int64_t>(pos.size()) == B, "ProphetNet decoder: extend of {} rows",
+        R);
+  int64_t last = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    check(pos[b] + n <= cap, "ProphetNet decoder: positions {}..{} beyond the cache capacity {}", pos[b],
+          pos[b] + n - 1, cap);
+    last = std::max(last, pos[b] + n - 1);
+  }
+  Tensor q = q_.forward(x);
+  Tensor k = k_.forward(x);
+  Tensor v = v_.forward(x);
+  scale_inplace(q, std::sqrt(static_cast<float>(d)));
+  Tensor rel = rel_.forward(x);  // [B, R, NB*nh]: every query reads the bias of its own row
+  const float *Q = q.data<float>(), *K = k.data<float>(), *V = v.data<float>(), *RL = rel.data<float>();
+  float *CK = cache.k.data<float>(), *CV = cache.v.data<float>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < nh; ++h)
+      for (int64_t i = 0; i < n; ++i) {
+        std::memcpy(CK + ((b * nh + h) * cap + pos[b] + i) * d, K + (b * R + i) * H + h * d, sizeof(float) * d);
+        std::memcpy(CV + ((b * nh + h) * cap + pos[b] + i) * d, V + (b * R + i) * H + h * d, sizeof(float) * d);
+      }
+  // Bucket of a query-key distance (0 .. last + 2), the same function step() calls per key.
+  std::vector<int64_t> bucket(last + 3);
+  for (int64_t delta = 0; delta < last + 3; ++delta) bucket[delta] = relative_bucket(delta, NB, max_distance_);
+  const int64_t own_bucket = relative_bucket(0, NB, max_distance_);
+  Tensor ctx(DType::F32, {B, R, H});
+  float* C = ctx.data<float>();
+
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < nh; ++h) {
+      std::vector<float> w(pos[b] + n + 1);
+      const float* kc = CK + (b * nh + h) * cap * d;
+      const float* vc = CV + (b * nh + h) * cap * d;
+      const float* mk = key_add.empty() ? nullptr : key_add.data() + b * cap;
+      auto row = [&](int64_t r) { return (b * R + r) * H + h * d; };
+      auto bias = [&](int64_t r, int64_t bk) { return RL[(b * R + r) * NB * nh + bk * nh + h]; };
+      // A predicting-stream query (row r) over main keys [0, S) at distances `off` - j, then its own token.
+      auto predicting = [&](int64_t r, int64_t S, int64_t off) {
+        const float* qp = Q + row(r);
+        for (int64_t j = 0; j < S; ++j) w[j] = dot(qp, kc + j * d, d) + bias(r, bucket[off - j]) + (mk ? mk[j] : 0.0f);
+        w[S] = dot(qp, K + row(r), d) + bias(r, own_bucket);
+        softmax_row(w.data(), S + 1);
+        float* op = C + row(r);
+        for (int64_t j = 0; j < S; ++j) axpy(w[j], vc + j * d, op, d);
+        axpy(w[S], V + row(r), op, d);
+      };
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t p = pos[b] + i, S = p + 1;
+        const float* qm = Q + row(i);
+        for (int64_t j = 0; j < S; ++j) w[j] = dot(qm, kc + j * d, d) + bias(i, bucket[p - j]) + (mk ? mk[j] : 0.0f);
+        softmax_row(w.data(), S);
+        float* om = C + row(i);
+        for (int64_t j = 0; j < S; ++j) axpy(w[j], vc + j * d, om, d);
+        predicting(n + i, S, p + 1);                // stream 0 at p
+        if (draft) predicting(2 * n + i, S, p + 2);  // stream 1 at p + 1
+      }
     }
   return o_.forward(ctx);
 }

@@ -46,6 +46,14 @@ class NgramSelfAttention {
   // the main row and predicting stream 0's row; the cache holds positions
   // [0, p) and gets position p. key_add [B*cap] masks cached keys (or empty).
   Tensor step(const Tensor& x, int64_t p, SelfKV& cache, const std::vector<float>& key_add);
+  // Speculative verification: n fed tokens per row, row b's i-th at position index pos[b] + i.
+  // x [B, R, H], R = n * (2 + draft): n main rows, n rows of predicting stream 0 at the same
+  // positions, and with `draft` n rows of stream 1 at the *next* positions (pos[b] + i + 1), which
+  // see exactly the main positions stream 0 at pos[b] + i sees. Every query is the computation of
+  // step() (the original ProphetNet ordering: each query reads its own bias row), so n fed tokens
+  // equal n cached steps. The main keys/values land in the cache at their positions.
+  Tensor extend(const Tensor& x, int64_t n, bool draft, const std::vector<int64_t>& pos, SelfKV& cache,
+                const std::vector<float>& key_add);
   void prepare();
   int64_t heads() const { return heads_; }
 

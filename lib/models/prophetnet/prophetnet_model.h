@@ -37,6 +37,11 @@ class ForConditionalGeneration : public Model, public Generative, public NgramRe
   Tensor prefill(DecoderState& st, const std::vector<int64_t>& seqs, int64_t len) override;
   Tensor step(DecoderState& st, const std::vector<int64_t>& tokens) override;
   void set_ngram_relpos(RelPosMode m) override { mode_ = m; }
+  bool can_extend() const override { return true; }
+  bool has_stream_drafts() const override { return c_.ngram >= 2; }
+  Extended extend(DecoderState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts) override {
+    return lm_.extend(state_as<GenState>(st), tokens, n, drafts);
+  }
 
  private:
   Config c_;
@@ -69,6 +74,11 @@ class ForCausalLM : public Model, public Generative, public NgramRelPosOption {
     return lm_.step(state_as<GenState>(st), tokens);
   }
   void set_ngram_relpos(RelPosMode m) override { mode_ = m; }
+  bool can_extend() const override { return true; }
+  bool has_stream_drafts() const override { return c_.ngram >= 2; }
+  Extended extend(DecoderState& st, const std::vector<int64_t>& tokens, int64_t n, bool drafts) override {
+    return lm_.extend(state_as<GenState>(st), tokens, n, drafts);
+  }
 
  private:
   Config c_;

@@ -5,6 +5,8 @@
 // --precision bf16: the bf16 GEMMs' effect on the outputs, against fp32.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "command.h"
@@ -13,8 +15,15 @@
 #include "dataset.h"
 #include "flags.h"
 #include "model_options.h"
-#include "models/compare.h"
+#include "core/log.h"
+#include "io/checkpoint.h"
+#include "models/generative.h"
+#include "pipelines/batch_checks.h"
+#include "pipelines/calibration_inputs.h"
+#include "quantization/compare.h"
+#include "quantization/task_compare.h"
 #include "output.h"
+#include "task_flags.h"
 
 namespace qdq::app {
 namespace {
@@ -25,6 +34,9 @@ struct CompareCliOptions {
   OutputOptions out;
   std::string against = "fp32";
   bool sensitivity = false;
+  // The task section (records' references, generation settings as `generate` takes them).
+  bool no_task = false;
+  TaskFlags task;
 };
 
 quant::QuantMode mode_of(const std::string& p) {
@@ -32,9 +44,27 @@ quant::QuantMode mode_of(const std::string& p) {
                                                                      : quant::QuantMode::Int8;
 }
 
-std::string render_jsonl(const models::CompareReport& r) {
+std::string render_jsonl(const quantization::CompareReport& r, const std::optional<quantization::TaskComparison>& t,
+                         const std::string& ref_name, const std::string& test_name) {
   std::string out;
-  auto line = [&out](const char* kind, const models::NamedError& e) {
+  if (t) {
+    for (auto& row : t->rows)
+      out += nlohmann::ordered_json{{"kind", "task"},           {"metric", row.metric},
+                                    {ref_name, row.ref},        {test_name, row.test},
+                                    {"difference", row.test - row.ref}, {"higher_is_better", row.higher_is_better},
+                                    {"records", t->records}}
+                 .dump() +
+             "\n";
+    for (auto& [name, sp] : {std::pair{ref_name, t->ref_speed}, std::pair{test_name, t->test_speed}})
+      out += nlohmann::ordered_json{{"kind", "speed"},
+                                    {"precision", name},
+                                    {"seconds", sp.seconds},
+                                    {"sequences_per_s", sp.seconds > 0 ? sp.sequences / sp.seconds : 0.0},
+                                    {"tokens_per_s", sp.seconds > 0 ? sp.tokens / sp.seconds : 0.0}}
+                 .dump() +
+             "\n";
+  }
+  auto line = [&out](const char* kind, const quantization::NamedError& e) {
     nlohmann::ordered_json j{{"kind", kind},          {"name", e.name},
                              {"max_abs", e.err.max_abs}, {"rel_l2", e.err.rel_l2()},
                              {"cosine", e.err.cosine()}, {"values", e.err.count}};
@@ -52,13 +82,24 @@ std::string render_jsonl(const models::CompareReport& r) {
   return out;
 }
 
-std::string render_table(const models::CompareReport& r) {
+std::string render_table(const quantization::CompareReport& r, const std::optional<quantization::TaskComparison>& t,
+                         const std::string& ref_name, const std::string& test_name) {
   std::string out;
+  if (t) {
+    out += fmt::format("{:<24}  {:>11}  {:>11}  {:>11}   ({} records{})\n", "task metric", ref_name, test_name,
+                       "difference", t->records, t->references ? "" : ", no references: agreement only");
+    for (auto& row : t->rows)
+      out += fmt::format("{:<24}  {:>11.6f}  {:>11.6f}  {:>+11.6f}\n", row.metric, row.ref, row.test, row.test - row.ref);
+    for (auto& [name, sp] : {std::pair{ref_name, t->ref_speed}, std::pair{test_name, t->test_speed}})
+      out += fmt::format("speed {:<18}  {:>9.1f} seq/s{}\n", name, sp.seconds > 0 ? sp.sequences / sp.seconds : 0.0,
+                         sp.tokens > 0 ? fmt::format("  {:>9.1f} tok/s", sp.tokens / sp.seconds) : "");
+    out += "\n";
+  }
   size_t w = 6;
   for (auto& e : r.outputs) w = std::max(w, e.name.size());
   for (auto& e : r.points) w = std::max(w, e.name.size());
   for (auto& s : r.sensitivity) w = std::max(w, s.quantizer.size());
-  auto section = [&](const char* title, const std::vector<models::NamedError>& v) {
+  auto section = [&](const char* title, const std::vector<quantization::NamedError>& v) {
     if (v.empty()) return;
     out += fmt::format("{:<{}}  {:>11}  {:>11}  {:>9}\n", title, w, "max abs", "rel L2", "cosine");
     for (auto& e : v)
@@ -78,6 +119,57 @@ std::string render_table(const models::CompareReport& r) {
 }
 
 const std::vector<std::string> kFormats = {"text", "jsonl"};
+
+// A causal LM's records with a "target" (the continuation of the prompt "text"): the error analysis
+// runs on the whole text, prompt + continuation, as a causal LM calibrates; empty for anything else.
+std::vector<pipelines::CalibrationBatch> lm_continuation_batches(const CompareCliOptions& o, models::Model& model) {
+  auto* g = dynamic_cast<models::Generative*>(&model);
+  const auto& in = o.data.text_in;
+  if (!g || g->is_encoder_decoder() || model.family() == "bert" || in.input.empty() || in.input == "-") return {};
+  const auto recs = quantization::read_eval_records(in.input);
+  if (!recs[0].target) return {};
+  std::vector<pipelines::CalibrationRecord> whole;
+  for (auto& r : recs) {
+    check(r.target.has_value(), "{}: no \"target\" while the first record has one", r.where);
+    whole.push_back({r.text + *r.target, std::nullopt, std::nullopt});
+  }
+  auto batches = pipelines::calibration_batches(model, o.model.model_dir, whole, o.data.batching);
+  const auto config = load_config(o.model.model_dir);
+  for (auto& b : batches) pipelines::validate_batch(b.tensors, b.where, config);
+  return batches;
+}
+
+// The task section runs on text records read from a file or the arguments (stdin was read once by the
+// data set; tensors carry no text).
+std::optional<quantization::TaskComparison> run_task_section(const CompareCliOptions& o, models::Model& model,
+                                                             const quantization::CompareOptions& co) {
+  const auto& in = o.data.text_in;
+  if (!o.data.tensors_in.empty()) return std::nullopt;
+  std::vector<quantization::EvalRecord> recs;
+  if (!in.texts.empty()) {
+    for (size_t i = 0; i < in.texts.size(); ++i) {
+      quantization::EvalRecord r;
+      r.text = in.texts[i];
+      r.where = "argument " + std::to_string(i + 1);
+      recs.push_back(std::move(r));
+    }
+  } else if (!in.input.empty() && in.input != "-") {
+    recs = quantization::read_eval_records(in.input);
+  } else {
+    spdlog::info("compare: no task metrics for stdin (give -i FILE)");
+    return std::nullopt;
+  }
+  // Which task, if any: models without one (a bare encoder, masked LM, ...) and QA records without a
+  // context get no task section; records that only partly carry references (teacher-forcing targets
+  // for some sources) are compared for agreement only.
+  const std::string why = quantization::task_unavailable(model, recs);
+  if (!why.empty()) {
+    spdlog::info("compare: no task metrics: {}", why);
+    return std::nullopt;
+  }
+  const auto ts = task_settings(o.task, model, o.data.batching.max_length, o.data.batching.batch_size);
+  return quantization::compare_task(model, o.model.model_dir, recs, ts, co);
+}
 
 int run_compare(CompareCliOptions& o) {
   prepare_output(o.out, kFormats);
@@ -99,15 +191,19 @@ int run_compare(CompareCliOptions& o) {
   model->quant_plan().set_mode(quant::QuantMode::Disabled);
   model->prepare();
   std::vector<std::pair<std::string, TensorMap>> batches;
-  for (auto& b : data.batches(*model)) batches.emplace_back(std::move(b.where), std::move(b.tensors));
-  models::CompareOptions co;
+  for (auto& b : lm_continuation_batches(o, *model)) batches.emplace_back(std::move(b.where), std::move(b.tensors));
+  if (batches.empty())
+    for (auto& b : data.batches(*model)) batches.emplace_back(std::move(b.where), std::move(b.tensors));
+  quantization::CompareOptions co;
   co.test = bf16 ? quant::QuantMode::Disabled : mode_of(test);
   co.test_math = bf16 ? quant::FloatMath::Bf16 : quant::FloatMath::Fp32;
   co.against = mode_of(o.against);
   co.sensitivity = o.sensitivity;
-  const auto r = models::compare_precisions(*model, batches, co);
+  const auto r = quantization::compare_precisions(*model, batches, co);
+  std::optional<quantization::TaskComparison> task;
+  if (!o.no_task) task = run_task_section(o, *model, co);
   LineWriter w(o.out);
-  w.write(o.out.format == "jsonl" ? render_jsonl(r) : render_table(r));
+  w.write(o.out.format == "jsonl" ? render_jsonl(r, task, o.against, test) : render_table(r, task, o.against, test));
   w.commit();
   return 0;
 }
@@ -124,6 +220,17 @@ const RegisterCommand reg{
            ->capture_default_str();
        sub.add_flag("--sensitivity", o->sensitivity,
                     "Also rank the quantizers by how much the outputs improve when that one alone stays float");
+       // Task metrics (a separate block: compare's own flags, generation flags as `generate` names them).
+       sub.add_flag("--no-task-metrics", o->no_task,
+                    "Skip the task section. By default, for text records from -i FILE or the arguments, each "
+                    "precision runs the model's task and is scored: \"label\" -> accuracy and macro-F1; "
+                    "\"answers\" -> SQuAD v1.1 exact match and F1; \"target\" of an encoder-decoder -> exact match "
+                    "and ROUGE-L F1 of the generated text (LCS F1 over lower-cased whitespace-separated words); "
+                    "\"target\" of a causal LM -> mean cross-entropy (loss) and perplexity of the continuation "
+                    "given the prompt \"text\"; without references, agreement with the reference precision (same "
+                    "top-1 label, same answer span, identical generated ids). --max-length truncates the inputs "
+                    "(sources, prompts, prompt + continuation), -b the batch");
+       add_task_flags(sub, o->task);
        add_output_options(sub, o->out, kFormats, "Report: a readable table (text) or JSONL, one record per row", "",
                           ",--format");
        return std::function<int()>([o, &sub] {

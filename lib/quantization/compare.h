@@ -3,28 +3,23 @@
 // output and at every quant point, worst first, and optionally each
 // quantizer's sensitivity (how much the outputs improve when that one alone
 // stays float). What `qdqrt compare` prints.
+//
+// Memory does not grow with the input: the batches are taken a chunk at a time
+// (consecutive batches until the reference's stored outputs and quant-point
+// tensors reach CompareOptions::chunk_bytes, at least one batch), every
+// precision runs over that chunk, the errors are added into sums (ErrorStats),
+// and the chunk's tensors are dropped before the next. Each chunk costs one
+// prepare() per precision (and per quantizer with --sensitivity).
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/safetensors.h"
 #include "models/model.h"
+#include "quantization/error_stats.h"
 
-namespace qdq::models {
-
-// Error of `test` against `ref` accumulated over any number of tensor pairs.
-struct ErrorStats {
-  double max_abs = 0;
-  double sum_sq_diff = 0, sum_sq_ref = 0, sum_sq_test = 0, dot = 0;
-  int64_t count = 0;
-  void add(const Tensor& ref, const Tensor& test);
-  double rel_l2() const;  // ||test - ref|| / ||ref|| (0 when both are 0)
-  double cosine() const;  // <ref, test> / (||ref|| ||test||) (1 when both are 0)
-};
-
-struct NamedError {
-  std::string name;
-  ErrorStats err;
-};
+namespace qdq::quantization {
 
 struct Sensitivity {
   std::string quantizer;
@@ -38,6 +33,8 @@ struct CompareOptions {
   quant::FloatMath test_math = quant::FloatMath::Fp32;
   quant::QuantMode against = quant::QuantMode::Disabled;  // Disabled (fp32) or FakeQuant
   bool sensitivity = false;
+  bool points = true;  // the quant-point section (false: outputs only, no tensors kept per point)
+  int64_t chunk_bytes = int64_t{256} << 20;
 };
 
 struct CompareReport {
@@ -47,12 +44,16 @@ struct CompareReport {
   std::vector<Sensitivity> sensitivity;  // best improvement first
 };
 
-// `model` must have every quantizer's amax set. Runs each batch through the
-// reference and the test precision, and restores fp32 at the end. Quant point
-// tensors come from a fake-quant run (int8 kernels keep them in integers), so
-// for int8 they show where fake quant's error arises; outputs are the test
-// precision's own. Error "<batch name>: ..." for a batch the model rejects.
-CompareReport compare_precisions(Model& model, const std::vector<std::pair<std::string, TensorMap>>& batches,
-                                 const CompareOptions& opts);
+using NamedBatches = std::vector<std::pair<std::string, TensorMap>>;
 
-}  // namespace qdq::models
+// `model` must have every quantizer's amax set (or keep it float). Runs each
+// batch through the reference and the test precision, and restores fp32 at the
+// end. Quant point tensors come from a fake-quant run (int8 kernels keep them in
+// integers), so for int8 they show where fake quant's error arises; outputs are
+// the test precision's own. Error "<batch name>: ..." for a batch the model rejects.
+CompareReport compare_precisions(models::Model& model, const NamedBatches& batches, const CompareOptions& opts);
+
+// Sets every quantizer's mode (the names in keep_float Disabled) and prepares the model.
+void set_modes(models::Model& m, quant::QuantMode mode, const std::vector<std::string>& keep_float = {});
+
+}  // namespace qdq::quantization

@@ -35,7 +35,7 @@ struct CompareCliOptions {
   std::string against = "fp32";
   bool sensitivity = false;
   // The task section (records' references, generation settings as `generate` takes them).
-  bool no_task = false;
+  bool no_task = false, task_only = false;
   TaskFlags task;
 };
 
@@ -141,10 +141,10 @@ std::vector<pipelines::CalibrationBatch> lm_continuation_batches(const CompareCl
 
 // The task section runs on text records read from a file or the arguments (stdin was read once by the
 // data set; tensors carry no text).
-std::optional<quantization::TaskComparison> run_task_section(const CompareCliOptions& o, models::Model& model,
-                                                             const quantization::CompareOptions& co) {
+// The task section's records, read (and checked) before the model loads; nullopt: no task section.
+std::optional<std::vector<quantization::EvalRecord>> task_records(const CompareCliOptions& o) {
   const auto& in = o.data.text_in;
-  if (!o.data.tensors_in.empty()) return std::nullopt;
+  if (o.no_task || !o.data.tensors_in.empty()) return std::nullopt;
   std::vector<quantization::EvalRecord> recs;
   if (!in.texts.empty()) {
     for (size_t i = 0; i < in.texts.size(); ++i) {
@@ -159,6 +159,12 @@ std::optional<quantization::TaskComparison> run_task_section(const CompareCliOpt
     spdlog::info("compare: no task metrics for stdin (give -i FILE)");
     return std::nullopt;
   }
+  return recs;
+}
+
+std::optional<quantization::TaskComparison> run_task_section(const CompareCliOptions& o, models::Model& model,
+                                                             std::vector<quantization::EvalRecord> recs,
+                                                             const quantization::CompareOptions& co) {
   // Which task, if any: models without one (a bare encoder, masked LM, ...) and QA records without a
   // context get no task section; records that only partly carry references (teacher-forcing targets
   // for some sources) are compared for agreement only.
@@ -181,7 +187,10 @@ int run_compare(CompareCliOptions& o) {
   check(!bf16 || !o.sensitivity, "--sensitivity ranks quantizers; --precision bf16 has none");
   check(!bf16 || o.against == "fp32", "--precision bf16 compares against fp32 (--against {} needs an amax table)",
         o.against);
+  check(!o.task_only || !o.no_task, "--task-only and --no-task-metrics exclude each other");
+  check(!o.task_only || !o.sensitivity, "--task-only runs no error analysis: --sensitivity needs it");
   Dataset data(o.data, o.model.model_dir);
+  auto recs = task_records(o);
   ModelOptions mo = o.model;
   // Quantized tests load with every amax applied (table or int8 directory); bf16 needs none.
   mo.precision = bf16 ? "bf16" : "fakequant";
@@ -191,17 +200,21 @@ int run_compare(CompareCliOptions& o) {
   model->quant_plan().set_mode(quant::QuantMode::Disabled);
   model->prepare();
   std::vector<std::pair<std::string, TensorMap>> batches;
-  for (auto& b : lm_continuation_batches(o, *model)) batches.emplace_back(std::move(b.where), std::move(b.tensors));
-  if (batches.empty())
-    for (auto& b : data.batches(*model)) batches.emplace_back(std::move(b.where), std::move(b.tensors));
+  if (!o.task_only) {
+    for (auto& b : lm_continuation_batches(o, *model)) batches.emplace_back(std::move(b.where), std::move(b.tensors));
+    if (batches.empty())
+      for (auto& b : data.batches(*model)) batches.emplace_back(std::move(b.where), std::move(b.tensors));
+  }
   quantization::CompareOptions co;
   co.test = bf16 ? quant::QuantMode::Disabled : mode_of(test);
   co.test_math = bf16 ? quant::FloatMath::Bf16 : quant::FloatMath::Fp32;
   co.against = mode_of(o.against);
   co.sensitivity = o.sensitivity;
-  const auto r = quantization::compare_precisions(*model, batches, co);
+  quantization::CompareReport r;
+  if (!o.task_only) r = quantization::compare_precisions(*model, batches, co);
   std::optional<quantization::TaskComparison> task;
-  if (!o.no_task) task = run_task_section(o, *model, co);
+  if (recs) task = run_task_section(o, *model, std::move(*recs), co);
+  check(!o.task_only || task, "--task-only: {} gives no task metrics for these inputs (see the log)", o.model.model_dir);
   LineWriter w(o.out);
   w.write(o.out.format == "jsonl" ? render_jsonl(r, task, o.against, test) : render_table(r, task, o.against, test));
   w.commit();
@@ -230,6 +243,9 @@ const RegisterCommand reg{
                     "given the prompt \"text\"; without references, agreement with the reference precision (same "
                     "top-1 label, same answer span, identical generated ids). --max-length truncates the inputs "
                     "(sources, prompts, prompt + continuation), -b the batch");
+       sub.add_flag("--task-only", o->task_only,
+                    "Only the task section: no error analysis per output and quant point (faster: two passes "
+                    "over the records instead of five)");
        add_task_flags(sub, o->task);
        add_output_options(sub, o->out, kFormats, "Report: a readable table (text) or JSONL, one record per row", "",
                           ",--format");

@@ -4,7 +4,9 @@
 # (quantize --eval dev --max-loss 0.005), with the speed of each from the same compare run. Not run in CI
 # (minutes to hours on a shared 2-core machine). Writes the markdown table to stdout, the raw compare JSONL
 # and the tuning reports under $OUT (default /tmp/qdqrt-accuracy).
-# usage: scripts/accuracy.sh [QDQRT_BINARY]   (env: TRAINED, OUT, S2S_RECORDS (default all), THREADS)
+# usage: scripts/accuracy.sh [QDQRT_BINARY]
+#   env: TRAINED, OUT, THREADS (default 2), S2S_RECORDS / LM_RECORDS (the first N dev records; default all),
+#        MODELS (default "bert-section prophetnet-synopsis prophetnet-lm")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Q=${1:-build/qdqrt}
@@ -27,7 +29,7 @@ run_model() {
     # shellcheck disable=SC2086
     "$Q" -q -t "$THREADS" calibrate -m "$T/$name" $cflags "${mflags[@]}" -i "$calib" -o "$OUT/$name.$tag.amax.json"
     # shellcheck disable=SC2086
-    "$Q" -q -t "$THREADS" compare -m "$T/$name" $tflags --amax "$OUT/$name.$tag.amax.json" -i "$dev" --format jsonl \
+    "$Q" -q -t "$THREADS" compare --task-only -m "$T/$name" $tflags --amax "$OUT/$name.$tag.amax.json" -i "$dev" --format jsonl \
       >"$OUT/$name.$tag.jsonl"
   done
   rm -rf "$OUT/$name.tuned"
@@ -35,17 +37,24 @@ run_model() {
   "$Q" -t "$THREADS" quantize -m "$T/$name" $tflags --calib "$calib" --eval "$dev" --max-loss 0.005 \
     -o "$OUT/$name.tuned" 2>"$OUT/$name.tuned.log"
   # shellcheck disable=SC2086
-  "$Q" -q -t "$THREADS" compare -m "$T/$name" $tflags --amax "$OUT/$name.tuned/model.safetensors" -i "$dev" \
+  "$Q" -q -t "$THREADS" compare --task-only -m "$T/$name" $tflags --amax "$OUT/$name.tuned/model.safetensors" -i "$dev" \
     --format jsonl >"$OUT/$name.tuned.jsonl"
 }
 
-S2S_DEV=$D/dev-s2s.jsonl
-if [ -n "${S2S_RECORDS:-}" ]; then head -n "$S2S_RECORDS" "$D/dev-s2s.jsonl" >"$OUT/dev-s2s.jsonl"; S2S_DEV=$OUT/dev-s2s.jsonl; fi
-
-run_model bert-section "$D/calib-seqcls.jsonl" "$D/dev-seqcls.jsonl" "--max-length 80" "--max-length 80"
-run_model prophetnet-synopsis "$D/calib-s2s.jsonl" "$S2S_DEV" "--max-length 80 --max-target-length 32" \
-  "--max-length 80 --max-target-length 32 --num-beams 1 --max-new-tokens 32"
-run_model prophetnet-lm "$D/calib-lm.jsonl" "$D/dev-lm.jsonl" "--max-length 128" "--max-length 128"
+# The first N records of a dev file (all when N is empty).
+subset() {
+  if [ -z "$2" ]; then echo "$D/$1.jsonl"; else head -n "$2" "$D/$1.jsonl" >"$OUT/$1.$2.jsonl"; echo "$OUT/$1.$2.jsonl"; fi
+}
+MODELS=${MODELS:-bert-section prophetnet-synopsis prophetnet-lm}
+for name in $MODELS; do
+  case $name in
+    bert-section) run_model bert-section "$D/calib-seqcls.jsonl" "$D/dev-seqcls.jsonl" "--max-length 80" "--max-length 80" ;;
+    prophetnet-synopsis) run_model prophetnet-synopsis "$D/calib-s2s.jsonl" "$(subset dev-s2s "${S2S_RECORDS:-}")" \
+      "--max-length 80 --max-target-length 32" "--max-length 80 --max-target-length 32 --num-beams 1 --max-new-tokens 32" ;;
+    prophetnet-lm) run_model prophetnet-lm "$D/calib-lm.jsonl" "$(subset dev-lm "${LM_RECORDS:-}")" "--max-length 128" \
+      "--max-length 128" ;;
+  esac
+done
 
 python3 - "$OUT" "${METHODS[@]}" <<'PY'
 import json, os, sys

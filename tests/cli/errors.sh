@@ -83,6 +83,8 @@ open(B + "/long.txt", "w").write(" ".join(["word"] * 600) + "\n")
 open(B + "/bad.jsonl", "w").write('{"text": "fine"}\n{"text": oops}\n')
 open(B + "/nochoices.jsonl", "w").write('{"context": "a", "choices": ["b"]}\n{"context": "c", "choices": "d"}\n')
 open(B + "/notext.jsonl", "w").write('{"title": "no text here"}\n')
+open(B + "/partial_labels.jsonl", "w").write('{"text": "a", "label": "libs"}\n{"text": "b"}\n')
+open(B + "/float_label.jsonl", "w").write('{"text": "a", "label": 1.5}\n')
 PY
 mkcopy noclassifier; mv "$B/noclassifier.model.safetensors" "$B/noclassifier/model.safetensors"
 # An int8 directory whose metadata was tampered with: written by quantize, then edited.

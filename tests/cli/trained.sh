@@ -124,6 +124,19 @@ PY
 "$QDQRT" -q encode -m "$TMP/q1" --max-length 80 -i "$P/dev-seqcls.jsonl" >"$TMP/e1.jsonl"
 "$QDQRT" -q encode -m "$TMP/q2" --max-length 80 -i "$P/dev-seqcls.jsonl" >"$TMP/e2.jsonl"
 cmp "$TMP/e1.jsonl" "$TMP/e2.jsonl"
+# Why quantizers stay float is in the metadata and inspect shows it: a causal LM from a seq2seq checkpoint never
+# runs its cross-attention, whose quantizers see no calibration data.
+"$QDQRT" -q quantize -m "$FIX/prophetnet-quant" --arch ProphetNetForCausalLM --calib "$P/calib-lm.jsonl" -o "$TMP/lmq"
+"$QDQRT" -q inspect -m "$TMP/lmq" >"$TMP/inspect.txt"
+grep -q "why: left float: no calibration data" "$TMP/inspect.txt"
+python3 - "$TMP/lmq/model.safetensors" <<'PY'
+import json, struct, sys
+d = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", d[:8])[0]
+md = json.loads(d[8:8 + n])["__metadata__"]
+reasons = json.loads(md["qdqrt.float_reasons"]); floats = json.loads(md["qdqrt.float_quantizers"])
+assert sorted(reasons) == sorted(floats) and all(v == "left float: no calibration data" for v in reasons.values()), md
+assert md["qdqrt.calibration"].startswith("calibrated: max on calib-lm.jsonl"), md
+PY
 # A --max-loss that is not a number or a percentage is refused before any work.
 if "$QDQRT" -q quantize -m "$T/bert-section" --calib "$P/calib-seqcls.jsonl" --eval "$P/dev-seqcls.jsonl" \
   --max-loss 1x -o "$TMP/bad" 2>"$TMP/err"; then

@@ -162,9 +162,12 @@ std::optional<std::vector<quantization::EvalRecord>> task_records(const CompareC
   return recs;
 }
 
-std::optional<quantization::TaskComparison> run_task_section(const CompareCliOptions& o, models::Model& model,
+std::optional<quantization::TaskComparison> run_task_section(const CompareCliOptions& o,
+                                                             const quantization::ModelLoader& load,
                                                              std::vector<quantization::EvalRecord> recs,
                                                              const quantization::CompareOptions& co) {
+  auto model_ptr = load();
+  auto& model = *model_ptr;
   // Which task, if any: models without one (a bare encoder, masked LM, ...) and QA records without a
   // context get no task section; records that only partly carry references (teacher-forcing targets
   // for some sources) are compared for agreement only.
@@ -174,7 +177,8 @@ std::optional<quantization::TaskComparison> run_task_section(const CompareCliOpt
     return std::nullopt;
   }
   const auto ts = task_settings(o.task, model, o.data.batching.max_length, o.data.batching.batch_size);
-  return quantization::compare_task(model, o.model.model_dir, recs, ts, co);
+  model_ptr.reset();
+  return quantization::compare_task(load, o.model.model_dir, recs, ts, co);
 }
 
 int run_compare(CompareCliOptions& o) {
@@ -212,8 +216,10 @@ int run_compare(CompareCliOptions& o) {
   co.sensitivity = o.sensitivity;
   quantization::CompareReport r;
   if (!o.task_only) r = quantization::compare_precisions(*model, batches, co);
+  // The task section loads the model anew for each precision (its kernels cache every batch shape).
+  model.reset();
   std::optional<quantization::TaskComparison> task;
-  if (recs) task = run_task_section(o, *model, std::move(*recs), co);
+  if (recs) task = run_task_section(o, [&mo] { return load_model_for(mo); }, std::move(*recs), co);
   check(!o.task_only || task, "--task-only: {} gives no task metrics for these inputs (see the log)", o.model.model_dir);
   LineWriter w(o.out);
   w.write(o.out.format == "jsonl" ? render_jsonl(r, task, o.against, test) : render_table(r, task, o.against, test));

@@ -16,13 +16,17 @@ THREADS=${THREADS:-2}
 mkdir -p "$OUT"
 D=$T/data
 
-METHODS=("max" "percentile 99.9" "percentile 99.99" "percentile 99.999" "mse" "entropy")
+# METHODS: a ;-separated subset (default all six); TUNE=0 skips the tuned run; TABLE_ONLY=1 only prints the
+# table from what $OUT holds. A run whose JSONL is already in $OUT is not repeated.
+IFS=';' read -r -a METHODS <<<"${METHODS:-max;percentile 99.9;percentile 99.99;percentile 99.999;mse;entropy}"
+ALL_METHODS=("max" "percentile 99.9" "percentile 99.99" "percentile 99.999" "mse" "entropy")
 
 # model dir, calib file, dev file, calibrate flags, compare flags (task settings)
 run_model() {
   local name=$1 calib=$2 dev=$3 cflags=$4 tflags=$5
   for m in "${METHODS[@]}"; do
     local tag=${m// /-}
+    [ -s "$OUT/$name.$tag.jsonl" ] && continue
     read -r -a mm <<<"$m"
     local mflags=(--method "${mm[0]}")
     [ ${#mm[@]} -gt 1 ] && mflags+=(--percentile "${mm[1]}")
@@ -32,6 +36,8 @@ run_model() {
     "$Q" -q -t "$THREADS" compare --task-only -m "$T/$name" $tflags --amax "$OUT/$name.$tag.amax.json" -i "$dev" --format jsonl \
       >"$OUT/$name.$tag.jsonl"
   done
+  [ "${TUNE:-1}" = 1 ] || return 0
+  [ -s "$OUT/$name.tuned.jsonl" ] && return 0
   rm -rf "$OUT/$name.tuned"
   # shellcheck disable=SC2086
   "$Q" -t "$THREADS" quantize -m "$T/$name" $tflags --calib "$calib" --eval "$dev" --max-loss 0.005 \
@@ -47,6 +53,7 @@ subset() {
 }
 MODELS=${MODELS:-bert-section prophetnet-synopsis prophetnet-lm}
 for name in $MODELS; do
+  [ "${TABLE_ONLY:-0}" = 1 ] && break
   case $name in
     bert-section) run_model bert-section "$D/calib-seqcls.jsonl" "$D/dev-seqcls.jsonl" "--max-length 80" "--max-length 80" ;;
     prophetnet-synopsis) run_model prophetnet-synopsis "$D/calib-s2s.jsonl" "$(subset dev-s2s "${S2S_RECORDS:-}")" \
@@ -56,7 +63,7 @@ for name in $MODELS; do
   esac
 done
 
-python3 - "$OUT" "${METHODS[@]}" <<'PY'
+python3 - "$OUT" "${ALL_METHODS[@]}" <<'PY'
 import json, os, sys
 out, methods = sys.argv[1], sys.argv[2:]
 models = [("bert-section", ["accuracy", "macro_f1"]), ("prophetnet-synopsis", ["rouge_l", "exact_match"]),

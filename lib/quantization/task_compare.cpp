@@ -14,20 +14,25 @@ void set_test(models::Model& m, const CompareOptions& o) {
 
 }  // namespace
 
-TaskComparison compare_task(models::Model& m, const std::string& dir, const std::vector<EvalRecord>& recs,
+TaskComparison compare_task(const ModelLoader& load, const std::string& dir, const std::vector<EvalRecord>& recs,
                             const TaskSettings& s, const CompareOptions& o) {
   TaskComparison c;
   const std::string ref_kind = reference_kind(recs);
-  c.kind = task_of(m, ref_kind);
   c.records = recs.size();
   c.references = !ref_kind.empty();
-  m.quant_plan().set_float_math(quant::FloatMath::Fp32);
-  set_modes(m, o.against);
-  const TaskOutputs ref = run_task(m, dir, c.kind, recs, s);
-  set_test(m, o);
-  const TaskOutputs test = run_task(m, dir, c.kind, recs, s);
-  m.quant_plan().set_float_math(quant::FloatMath::Fp32);
-  set_modes(m, quant::QuantMode::Disabled);
+  TaskOutputs ref, test;
+  {
+    auto m = load();
+    c.kind = task_of(*m, ref_kind);
+    m->quant_plan().set_float_math(quant::FloatMath::Fp32);
+    set_modes(*m, o.against);
+    ref = run_task(*m, dir, c.kind, recs, s);
+  }
+  {
+    auto m = load();
+    set_test(*m, o);
+    test = run_task(*m, dir, c.kind, recs, s);
+  }
   if (c.references) {
     const auto a = score(ref, recs), b = score(test, recs);
     for (size_t i = 0; i < a.size(); ++i) c.rows.push_back({a[i].name, a[i].value, b[i].value, a[i].higher_is_better});

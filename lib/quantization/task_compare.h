@@ -3,6 +3,8 @@
 // each precision runs the task on the same records (task_eval.h); with
 // references both are scored against them, and in any case the test
 // precision's outputs are compared with the reference precision's (agreement).
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,9 +32,14 @@ struct TaskComparison {
   Speed ref_speed, test_speed;
 };
 
-// Runs the task in opts.against (fp32 or fake quant) and in opts.test (int8, fake quant, or bf16 GEMMs);
-// the model's amax values must be set for a quantized test. Leaves the model fp32.
-TaskComparison compare_task(models::Model& model, const std::string& model_dir, const std::vector<EvalRecord>& recs,
+// Loads the model, its amax values set for a quantized test.
+using ModelLoader = std::function<std::unique_ptr<models::Model>()>;
+
+// Runs the task in opts.against (fp32 or fake quant) and in opts.test (int8, fake quant, or bf16 GEMMs),
+// each on a model of its own (`load` is called twice): the kernels one precision cached for every
+// batch shape of the length-sorted records are freed before the other runs, so the peak is one
+// precision's, not their sum.
+TaskComparison compare_task(const ModelLoader& load, const std::string& model_dir, const std::vector<EvalRecord>& recs,
                             const TaskSettings& s, const CompareOptions& opts);
 
 }  // namespace qdq::quantization

@@ -85,6 +85,8 @@ for name, metrics in models:
         if not os.path.exists(p):
             continue
         task, sp = load(p)
+        if metrics[0] not in task:  # a run still writing, or one that failed
+            continue
         if first:
             records = task[metrics[0]]["records"]
             print("| fp32 (%d records) | " % records + " | ".join("%.4f" % task[m]["fp32"] for m in metrics)

@@ -148,7 +148,7 @@ const RegisterCommand reg{
        sub.add_option("-o,--output,--out", o->out, "Output directory (written atomically)")->required();
        sub.add_flag("--force", o->force, "Replace an existing output directory (atomically: old or new, never a mix)");
        sub.add_option("--how", o->how,
-                      "Calibration note stored in the metadata (default: the amax table's file name)");
+                      "Calibration note stored in the metadata (default: the amax table's file name; with --calib, the method or the tuning and the file)");
        // Calibrate-then-quantize, and accuracy-driven tuning (a separate block).
        sub.add_option("--calib", o->calib,
                       "Calibrate on this file first (JSONL records as for calibrate -i, or one text per line), "

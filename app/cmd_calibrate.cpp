@@ -21,6 +21,7 @@
 #include "quant/calibrator.h"
 #include "pipelines/batch_checks.h"
 #include "quant/calibration_result.h"
+#include "quantization/calibrate.h"
 #include "flags.h"
 #include "output.h"
 #include "dataset.h"
@@ -62,28 +63,10 @@ int run_calibrate(CalibrateOptions& o) {
   auto& plan = model->quant_plan();
   check(!plan.empty(), "{}: {} has no quantizers to calibrate", o.model.model_dir, model->arch());
   const auto batches = data.batches(*model);  // fp32 still: targets may be generated
-  for (auto& q : plan.all())
-    q->set_calibrator(plan.is_weight_quantizer(q.get()) ? quant::make_calibrator("max", q->desc())
-                                              : quant::make_calibrator(o.method, q->desc(), o.num_bins, o.percentile));
-  plan.set_mode(quant::QuantMode::Calibrate);
-  model->prepare();
-
-  int64_t samples = 0;
   Progress progress("calibrate", static_cast<int64_t>(batches.size()));
-  for (auto& b : batches) {
-    try {
-      model->forward(b.tensors);
-    } catch (const Error& e) {
-      throw Error("{}: {}", b.where, e.what());
-    }
-    samples += pipelines::batch_rows(b.tensors);
-    progress.advance();
-  }
+  quantization::CalibrateSettings cs{o.method, o.percentile, o.num_bins, o.strict};
+  const auto result = quantization::calibrate(*model, batches, cs, o.model.model_dir, [&] { progress.advance(); });
   progress.finish();
-  spdlog::info("calibration ({}): {} samples in {} batches through {} quantizers", o.method, samples, batches.size(),
-               plan.all().size());
-
-  const auto result = quant::calibration_result(plan, o.method, o.model.model_dir, o.strict);
   if (!result.no_data.empty())
     spdlog::warn("{} quantizers saw no calibration data and stay in float (null in the table; --strict makes this "
                  "an error): {}",

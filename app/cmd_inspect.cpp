@@ -34,7 +34,7 @@ int run_inspect(InspectOptions& o) {
   nlohmann::ordered_json md = nlohmann::ordered_json::object();
   for (auto& [k, v] : model->int8_metadata()) md[k] = v;
   r["int8_metadata"] = md;
-  auto plan = quant::plan_report(model->quant_plan());
+  auto plan = quant::plan_report(model->quant_plan(), quant::float_reasons_of(model->int8_metadata()));
   r["quant_points"] = std::move(plan["quant_points"]);
   r["counts"] = std::move(plan["counts"]);
   std::string text;

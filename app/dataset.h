@@ -37,6 +37,8 @@ class Dataset {
   // for `model`, which must still run fp32: sources without a target are generated greedily
   // (with a progress bar).
   std::vector<pipelines::CalibrationBatch> batches(models::Model& model);
+  // The input length texts are truncated to: --max-length, else what the model holds.
+  int64_t max_length() const { return o_.batching.max_length; }
 
  private:
   DatasetOptions o_;

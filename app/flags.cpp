@@ -242,6 +242,22 @@ std::vector<FlagRow> build_table() {
        "Also rank the quantizers by how much the outputs improve when that one alone stays float", {}},
       // quantize.
       {"--how", "--how", "Calibration note stored in the metadata (default: the amax table's file name)", {}},
+      {"--calib", "--calib",
+       "Calibrate on this file first (JSONL records as for calibrate -i, or one text per line), instead of --amax",
+       {}},
+      {"--eval", "--eval",
+       "Tune by accuracy on this file (records with references, as compare reads them: \"label\", \"target\", "
+       "\"answers\"; without them, agreement with fp32): tries the calibration methods max, percentile 99.9 / "
+       "99.99 / 99.999, mse, entropy, then leaves quantizers in float one at a time in compare --sensitivity order, "
+       "until the metric is within --max-loss of fp32; writes DIR/quantization_report.json",
+       {}},
+      {"--max-loss", "--max-loss",
+       "Tolerated loss of the eval metric against fp32: absolute in the metric's unit (accuracy and ROUGE-L are "
+       "fractions: 0.005 is half a point; a loss metric counts its increase), or relative with a % sign (1%)",
+       {}},
+      {"--max-trials", "--max-trials", "Most int8 evaluations while tuning", pos},
+      {"--timeout", "--timeout", "Stop tuning after this many seconds (0: no limit; checked between trials)",
+       checked(real_range(0, 1e12, false, "a number >= 0"))},
       // export.
       {"--opset", "--opset", "ONNX opset, 13..17 (per-channel QuantizeLinear needs 13; 17 uses LayerNormalization)", checked(int_range(13, 17))},
       {"--save-as-external-data", "--save-as-external-data",

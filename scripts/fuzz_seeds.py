@@ -137,4 +137,9 @@ with open(os.path.join(fixtures, "tokenizer/cases.jsonl"), "rb") as f:
         if i >= 40:
             break
         put("fuzz_jsonl", "seed_case_%02d" % i, line.rstrip(b"\n")[:4096])
+# --- eval records: the trained models' dev records with their references, and hand-made ones
+for name in ("dev-seqcls", "dev-s2s", "dev-lm", "hand-seqcls"):
+    with open(os.path.join(fixtures, "trained/parity/%s.jsonl" % name), "rb") as f:
+        put("fuzz_eval_records", "seed_" + name, b"".join(f.readlines()[:3])[:4096])
+put("fuzz_eval_records", "seed_qa", b'{"question": "q", "context": "c", "answers": {"text": ["x"], "answer_start": [0]}}\n{"question": "r", "context": "d", "answers": ["y"]}')
 put("fuzz_jsonl", "seed_utf8", '{"text": "caf\u00e9 \u20ac \U0001F600", "pair": null}'.encode())

@@ -28,7 +28,7 @@ std::vector<float> scales_of(const std::vector<float>& amax, float max_bound) {
 
 void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const std::vector<Int8Weight>& weights,
                       const TensorMap& other_weights, const std::string& out_dir, const std::string& how,
-                      const std::string& arch) {
+                      const std::string& arch, const std::map<std::string, std::string>& extra_metadata) {
   TensorMap out;
   for (const auto& iw : weights) {
     const std::string& name = iw.key;
@@ -80,6 +80,7 @@ void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const s
   // The model it was quantized from (the hash is of its F32 weights, as the calibrated table's).
   for (auto& [k, v] : model_identity(plan)) out.metadata[k] = v;
   if (!floats.empty()) out.metadata[kFloatQuantizersKey] = nlohmann::json(floats).dump();
+  for (auto& [k, v] : extra_metadata) out.metadata.emplace(k, v);
 
   AtomicDir dir(out_dir);
   const fs::path tmp = dir.tmp_dir();

@@ -14,6 +14,7 @@
 // "qdqrt.float_quantizers": [names] when some quantizers stay in float (no
 // calibration data; TensorQuantizer::keeps_float): they have no _amax entry,
 // and a Linear whose weight quantizer stays in float keeps its F32 weight.
+#include <map>
 #include <optional>
 #include <string>
 
@@ -35,10 +36,11 @@ struct Int8Weight {
 // arch (when not empty) becomes config.json's architectures, as save_pretrained
 // of that class writes it, so the directory loads as the class it was quantized
 // for (a causal LM quantized from a seq2seq checkpoint with --arch). The
-// directory appears atomically; Error if out_dir exists.
+// directory appears atomically; Error if out_dir exists. extra_metadata: more
+// __metadata__ entries (accuracy-driven tuning records why quantizers stay float).
 void write_int8_model(const std::string& src_dir, const QuantPlan& plan, const std::vector<Int8Weight>& weights,
                       const TensorMap& other_weights, const std::string& out_dir, const std::string& how,
-                      const std::string& arch = "");
+                      const std::string& arch = "", const std::map<std::string, std::string>& extra_metadata = {});
 
 // True when the weights say they were written by write_int8_model (metadata or any I8 tensor).
 bool is_int8_checkpoint(const Checkpoint& ck);

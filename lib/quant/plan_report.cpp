@@ -32,7 +32,18 @@ nlohmann::ordered_json amax_of(const TensorQuantizer& q) {
 
 }  // namespace
 
-nlohmann::ordered_json plan_report(const QuantPlan& plan) {
+std::map<std::string, std::string> float_reasons_of(const std::map<std::string, std::string>& md) {
+  std::map<std::string, std::string> out;
+  const auto it = md.find(kFloatReasonsKey);
+  if (it == md.end()) return out;
+  const auto j = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return out;
+  for (auto& [k, v] : j.items())
+    if (v.is_string()) out[k] = v.get<std::string>();
+  return out;
+}
+
+nlohmann::ordered_json plan_report(const QuantPlan& plan, const std::map<std::string, std::string>& float_reasons) {
   std::set<const TensorQuantizer*> inputs, weights;
   for (const auto& l : plan.linears()) {
     inputs.insert(l->input);
@@ -51,7 +62,9 @@ nlohmann::ordered_json plan_report(const QuantPlan& plan) {
     j["granularity"] = q->desc().axis && q->amax().size() != 1 ? "per-channel" : "per-tensor";
     j["num_bits"] = q->desc().num_bits;
     j["amax"] = amax_of(*q);
-    if (!p.note.empty()) j["note"] = p.note;
+    const auto reason = float_reasons.find(q->name());
+    if (q->keeps_float() && reason != float_reasons.end()) j["note"] = reason->second;
+    else if (!p.note.empty()) j["note"] = p.note;
     points.push_back(std::move(j));
     ++counts[kernel_name(p.kernel)];
   }

@@ -79,4 +79,25 @@ assert "logits" in outs and outs["logits"]["values"] > 0 and outs["logits"]["max
 pts = {x["name"] for x in r if x["kind"] == "quant_point"}
 assert any(n.startswith("prophetnet.decoder.") for n in pts) and any(n.startswith("prophetnet.encoder.") for n in pts), pts
 PY
+# QA task metrics: the fp32 answer (from encode, the QA pipeline tested against Hugging Face elsewhere) as the
+# reference of one record and a wrong answer of another: fp32 SQuAD exact match and F1 are (1 + 0) / 2.
+Q="$FIX/qdqbert-qa-from-bert"
+printf '%s\n' '{"question": "who sat on the mat", "context": "the cat sat on the mat all day long"}' >"$TMP/q.jsonl"
+ANS=$("$QDQRT" -q encode -m "$Q" -i "$TMP/q.jsonl" | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['answer'])")
+python3 - "$TMP/qa.jsonl" "$ANS" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    c = "the cat sat on the mat all day long"
+    f.write(json.dumps({"question": "who sat on the mat", "context": c, "answers": {"text": [sys.argv[2]], "answer_start": [0]}}) + "\n")
+    f.write(json.dumps({"question": "who sat on the mat", "context": c, "answers": ["zzz qqq"]}) + "\n")
+PY
+"$QDQRT" -q compare --task-only -m "$Q" --amax "$Q/amax_max.json" -i "$TMP/qa.jsonl" --format jsonl >"$TMP/qa.out"
+python3 - "$TMP/qa.out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+t = {r["metric"]: r for r in rows if r["kind"] == "task"}
+assert t["squad_em"]["fp32"] == 0.5 and t["squad_f1"]["fp32"] == 0.5, t
+assert 0 <= t["span_agreement"]["int8"] <= 1, t
+assert not [r for r in rows if r["kind"] in ("output", "quant_point")], rows  # --task-only
+PY
 echo ok

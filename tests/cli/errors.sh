@@ -88,6 +88,8 @@ open(B + "/nochoices.jsonl", "w").write('{"context": "a", "choices": ["b"]}\n{"c
 open(B + "/notext.jsonl", "w").write('{"title": "no text here"}\n')
 open(B + "/two.txt", "w").write("first\nsecond\n")
 open(B + "/noctx.txt", "w").write("a question without its context\n")
+open(B + "/partial_labels.jsonl", "w").write('{"text": "a", "label": "libs"}\n{"text": "b"}\n')
+open(B + "/float_label.jsonl", "w").write('{"text": "a", "label": 1.5}\n')
 PY
 ln -s "$S/model.safetensors" "$B/weights_link.safetensors"
 mkcopy noclassifier; mv "$B/noclassifier.model.safetensors" "$B/noclassifier/model.safetensors"

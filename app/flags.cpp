@@ -240,6 +240,19 @@ std::vector<FlagRow> build_table() {
       {"--against", "--against", "Reference precision: fp32 or fakequant", one_of({"fp32", "fakequant"})},
       {"--sensitivity", "--sensitivity",
        "Also rank the quantizers by how much the outputs improve when that one alone stays float", {}},
+      {"--no-task-metrics", "--no-task-metrics",
+       "Skip the task section. By default, for text records from -i FILE or the arguments, each precision runs the "
+       "model's task and is scored: \"label\" -> accuracy and macro-F1; \"answers\" -> SQuAD v1.1 exact match and "
+       "F1; \"target\" of an encoder-decoder -> exact match and ROUGE-L F1 of the generated text (LCS F1 over "
+       "lower-cased whitespace-separated words); \"target\" of a causal LM -> mean cross-entropy (loss) and "
+       "perplexity of the continuation given the prompt \"text\"; without references, agreement with the "
+       "reference precision (same top-1 label, same answer span, identical generated ids). --max-length truncates "
+       "the inputs (sources, prompts, prompt + continuation), -b the batch",
+       {}},
+      {"--task-only", "--task-only",
+       "Only the task section: no error analysis per output and quant point (faster: two passes over the records "
+       "instead of five)",
+       {}},
       // quantize.
       {"--how", "--how", "Calibration note stored in the metadata (default: the amax table's file name)", {}},
       {"--calib", "--calib",

@@ -47,9 +47,9 @@ struct Linear::Impl {
   memory::desc wdesc;
   memory weights;
   Tensor bias;  // [1, N] f32, shares the caller's storage
-  // Extra weight layouts, only if some M refuses the main one (not seen on
-  // AVX-512 so far); keyed by row count.
-  std::map<int64_t, memory> alt_weights;
+  // Extra weight layouts for row counts that refuse the main one (AVX2 does, for some M), one copy per
+  // layout: keyed by M, a stream of new shapes (length-sorted batches) kept adding reordered copies.
+  std::vector<memory> alt_weights;
   std::vector<std::shared_ptr<void>> weight_buffers;  // storage of weights and alt_weights
   detail::ShapeCache<detail::Prim> cache;
 
@@ -72,10 +72,15 @@ struct Linear::Impl {
       pd = make_pd(M, wdesc, act);
     } catch (const dnnl::error&) {
       pd = make_pd(M, memory::desc({K, N}, act_dt, tag::any), act);
-      w = detail::owned_memory(pd.weights_desc(), weight_buffers.emplace_back());
-      dnnl::reorder(weights, w).execute(detail::stream(), weights, w);
-      detail::stream().wait();
-      alt_weights[M] = w;
+      w = memory();
+      for (const auto& a : alt_weights)
+        if (a.get_desc() == pd.weights_desc()) w = a;
+      if (!w) {
+        w = detail::owned_memory(pd.weights_desc(), weight_buffers.emplace_back());
+        dnnl::reorder(weights, w).execute(detail::stream(), weights, w);
+        detail::stream().wait();
+        alt_weights.push_back(w);
+      }
     }
     detail::Prim p{dnnl::matmul(pd), {}};
     p.args[DNNL_ARG_SRC] = memory(pd.src_desc(), eng, nullptr);

@@ -47,7 +47,7 @@ struct QuantizeOptions {
 std::vector<pipelines::CalibrationBatch> calib_batches(const QuantizeOptions& o, models::Model& model,
                                                        const std::vector<quantization::EvalRecord>& calib) {
   std::vector<pipelines::CalibrationRecord> recs;
-  for (auto& r : calib) recs.push_back({r.text, r.pair, r.target});
+  for (auto& r : calib) recs.push_back({r.text, r.pair, r.target, r.choices, r.where});
   auto batches = pipelines::calibration_batches(model, o.model_dir, recs, o.batching);
   const auto config = load_config(o.model_dir);
   for (auto& b : batches) pipelines::validate_batch(b.tensors, o.calib + ": " + b.where, config);

@@ -18,6 +18,17 @@ std::string string_field(const nlohmann::json& j, const char* key, const std::st
 EvalRecord eval_record_from_json(const nlohmann::json& j, const std::string& where) {
   EvalRecord r;
   r.where = where;
+  if (j.contains("choices") && !j.contains("text") && !j.contains("question")) {  // multiple choice
+    check(j.contains("context") && j["context"].is_string(), "{}: needs a string \"context\"", where);
+    check(j["choices"].is_array() && !j["choices"].empty(), "{}: needs a list of strings \"choices\"", where);
+    r.text = j["context"].get<std::string>();
+    for (const auto& c : j["choices"]) {
+      check(c.is_string(), "{}: \"choices\" must hold strings", where);
+      r.choices.push_back(c.get<std::string>());
+    }
+    if (j.contains("id")) r.id = j["id"];
+    return r;
+  }
   const bool question = j.contains("question");
   const char* a = question ? "question" : "text";
   const char* b = question ? "context" : "text_pair";

@@ -1,6 +1,6 @@
 #pragma once
 // The records a task metric is measured on: the inputs as every command reads
-// them (JSONL "text" + "text_pair", or "question" + "context"; a plain-text
+// them (JSONL "text" + "text_pair", "question" + "context", or "context" + "choices"; a plain-text
 // line is one text) and, when the record carries them, its references:
 //   "label"   a classifier's label: the id2label name, or an integer label id
 //   "target"  a generator's reference text, or a causal LM's continuation of the prompt "text"
@@ -18,6 +18,7 @@ struct EvalRecord {
   std::optional<nlohmann::json> label;  // a string or an integer
   std::optional<std::string> target;
   std::optional<std::vector<std::string>> answers;
+  std::vector<std::string> choices;  // multiple choice: {"context" (in text), "choices"}, as encode reads it
   nlohmann::json id;   // null when the record has none
   std::string where;   // "<file>:<line>"
 };

@@ -22,6 +22,7 @@
 #include "pipelines/generate_pipeline.h"
 #include "progress.h"
 #include "text/tokenizer.h"
+#include "task_flags.h"
 #include "text_input.h"
 
 namespace qdq::app {
@@ -31,10 +32,10 @@ struct GenerateCli {
   ModelOptions model;
   TextInputOptions text_in;
   OutputOptions out;
-  std::string tensors_in, tensors_out, early_stopping;
-  std::optional<int64_t> max_length, max_new_tokens, min_length, min_new_tokens, num_beams, no_repeat_ngram_size,
-      num_return_sequences, top_k, max_input_length;
-  std::optional<double> length_penalty, temperature, top_p, repetition_penalty;
+  std::string tensors_in, tensors_out;
+  TaskFlags search;  // the flags generate shares with compare's and quantize's task evaluations
+  std::optional<int64_t> max_length, min_length, num_return_sequences, top_k, max_input_length;
+  std::optional<double> temperature, top_p;
   std::optional<uint64_t> seed;
   bool do_sample = false, include_prompt = true;
   int64_t batch_size = 8;
@@ -49,18 +50,12 @@ constexpr size_t kWindowBatches = 4;  // inputs read per window: batch size x th
 decoding::Options options_of(const GenerateCli& c, models::Generative& g) {
   auto o = decoding::options_from_json(g.generation_defaults());
   if (c.max_length) o.max_length = *c.max_length;
-  if (c.max_new_tokens) o.max_new_tokens = *c.max_new_tokens;
+  apply_task_flags(c.search, o);
   if (c.min_length) o.min_length = *c.min_length;
-  if (c.min_new_tokens) o.min_new_tokens = *c.min_new_tokens;
-  if (c.num_beams) o.num_beams = *c.num_beams;
-  if (c.no_repeat_ngram_size) o.no_repeat_ngram_size = *c.no_repeat_ngram_size;
   if (c.num_return_sequences) o.num_return_sequences = *c.num_return_sequences;
   if (c.top_k) o.top_k = *c.top_k;
-  if (c.length_penalty) o.length_penalty = *c.length_penalty;
   if (c.temperature) o.temperature = *c.temperature;
   if (c.top_p) o.top_p = *c.top_p;
-  if (c.repetition_penalty) o.repetition_penalty = *c.repetition_penalty;
-  if (!c.early_stopping.empty()) o.early_stopping = decoding::parse_early_stopping(c.early_stopping);
   if (c.do_sample) o.do_sample = true;
   o.speculative = decoding::parse_speculative(c.speculative);
   if (c.prompt_lookup_num_tokens) o.prompt_lookup_num_tokens = *c.prompt_lookup_num_tokens;
@@ -225,19 +220,13 @@ const RegisterCommand reg{
        flag(sub, "--tensors-in", c->tensors_in, "input_ids (attention_mask) in, sequences out (--tensors-out)");
        flag(sub, "--tensors-out", c->tensors_out, "sequences (I64), sequences_scores");
        flag(sub, "generate --max-length", c->max_length);
-       flag(sub, "--max-new-tokens", c->max_new_tokens);
+       add_task_flags(sub, c->search, "");
        flag(sub, "--min-length", c->min_length);
-       flag(sub, "--min-new-tokens", c->min_new_tokens);
-       flag(sub, "--num-beams", c->num_beams);
-       flag(sub, "--length-penalty", c->length_penalty);
-       flag(sub, "--early-stopping", c->early_stopping);
-       flag(sub, "--no-repeat-ngram-size", c->no_repeat_ngram_size);
        flag(sub, "--num-return-sequences", c->num_return_sequences);
        switch_flag(sub, "--do-sample", c->do_sample);
        flag(sub, "--temperature", c->temperature);
        flag(sub, "generate --top-k", c->top_k);
        flag(sub, "--top-p", c->top_p);
-       flag(sub, "--repetition-penalty", c->repetition_penalty);
        flag(sub, "--seed", c->seed);
        flag(sub, "--include-prompt", c->include_prompt);
        flag(sub, "--max-input-length", c->max_input_length);

@@ -6,9 +6,8 @@
 
 namespace qdq::app {
 
-void add_task_flags(CLI::App& sub, TaskFlags& f) {
+void add_task_flags(CLI::App& sub, TaskFlags& f, const std::string& task) {
   // generate's rows of the flag table: the same names, meanings and checks.
-  const std::string task = "for the task's generation";
   flag(sub, "--max-new-tokens", f.max_new_tokens, task);
   flag(sub, "--min-new-tokens", f.min_new_tokens, task);
   flag(sub, "--num-beams", f.num_beams, task);
@@ -18,6 +17,16 @@ void add_task_flags(CLI::App& sub, TaskFlags& f) {
   flag(sub, "--early-stopping", f.early_stopping, task);
 }
 
+void apply_task_flags(const TaskFlags& f, decoding::Options& o) {
+  if (f.max_new_tokens) o.max_new_tokens = *f.max_new_tokens;
+  if (f.min_new_tokens) o.min_new_tokens = *f.min_new_tokens;
+  if (f.num_beams) o.num_beams = *f.num_beams;
+  if (f.no_repeat_ngram_size) o.no_repeat_ngram_size = *f.no_repeat_ngram_size;
+  if (f.length_penalty) o.length_penalty = *f.length_penalty;
+  if (f.repetition_penalty) o.repetition_penalty = *f.repetition_penalty;
+  if (!f.early_stopping.empty()) o.early_stopping = decoding::parse_early_stopping(f.early_stopping);
+}
+
 quantization::TaskSettings task_settings(const TaskFlags& f, models::Model& model, int64_t max_length,
                                          int64_t batch_size) {
   quantization::TaskSettings ts;
@@ -25,13 +34,7 @@ quantization::TaskSettings task_settings(const TaskFlags& f, models::Model& mode
   ts.batch_size = batch_size;
   if (auto* g = dynamic_cast<models::Generative*>(&model)) {
     auto& go = ts.generation = decoding::options_from_json(g->generation_defaults());
-    if (f.max_new_tokens) go.max_new_tokens = *f.max_new_tokens;
-    if (f.min_new_tokens) go.min_new_tokens = *f.min_new_tokens;
-    if (f.num_beams) go.num_beams = *f.num_beams;
-    if (f.no_repeat_ngram_size) go.no_repeat_ngram_size = *f.no_repeat_ngram_size;
-    if (f.length_penalty) go.length_penalty = *f.length_penalty;
-    if (f.repetition_penalty) go.repetition_penalty = *f.repetition_penalty;
-    if (!f.early_stopping.empty()) go.early_stopping = decoding::parse_early_stopping(f.early_stopping);
+    apply_task_flags(f, go);
     go.do_sample = false;
     go.num_return_sequences = 1;
     if (go.pad_token_id < 0) go.pad_token_id = 0;

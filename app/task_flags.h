@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "decoding/options.h"
 #include "models/model.h"
 #include "quantization/task_eval.h"
 
@@ -16,7 +17,12 @@ struct TaskFlags {
   std::string early_stopping;
 };
 
-void add_task_flags(CLI::App& sub, TaskFlags& f);
+// `extra`: what the flags are for in this subcommand, added to the rows' help.
+void add_task_flags(CLI::App& sub, TaskFlags& f, const std::string& extra = "for the task's generation");
+
+// Overlays the flags that were given on `o` (the model's generation defaults); generate and the task
+// evaluations share this one rule.
+void apply_task_flags(const TaskFlags& f, decoding::Options& o);
 
 // The settings for `model`: generation options from its defaults overlaid by the flags (greedy or
 // beam search: no sampling, so both precisions follow one rule), and the input bounds.

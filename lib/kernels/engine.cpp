@@ -79,4 +79,16 @@ Tensor uninit(DType dtype, Shape shape) {
   return Tensor::borrow(dtype, std::move(shape), p, std::move(holder));
 }
 
+dnnl::memory weights_in_layout(const dnnl::memory& weights, const dnnl::memory::desc& want,
+                               std::vector<dnnl::memory>& copies, std::vector<std::shared_ptr<void>>& buffers) {
+  for (const auto& c : copies)
+    if (c.get_desc() == want) return c;
+  dnnl::memory w = owned_memory(want, buffers.emplace_back());
+  dnnl::memory src = weights;  // a handle: execute() takes non-const memories
+  dnnl::reorder(src, w).execute(stream(), src, w);
+  stream().wait();
+  copies.push_back(w);
+  return w;
+}
+
 }  // namespace qdq::kernels::detail

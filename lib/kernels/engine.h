@@ -36,6 +36,12 @@ Tensor uninit(DType dtype, Shape shape);
 // every 4 KB page of every reordered weight, 10-20 us each in a VM); `owner` keeps it alive.
 dnnl::memory owned_memory(const dnnl::memory::desc& d, std::shared_ptr<void>& owner);
 
+// `weights` in the layout `want`: one of `copies` when a copy in that layout exists, else a new
+// reorder appended to it (storage in `buffers`). For the row counts whose primitive refuses a
+// Linear's main weight layout: one copy per layout, however many shapes ask for it.
+dnnl::memory weights_in_layout(const dnnl::memory& weights, const dnnl::memory::desc& want,
+                               std::vector<dnnl::memory>& copies, std::vector<std::shared_ptr<void>>& buffers);
+
 // Fixed-size key so cache look-ups allocate nothing.
 using Key = std::array<int64_t, 8>;
 inline int64_t float_bits(float f) {

@@ -72,15 +72,7 @@ struct Linear::Impl {
       pd = make_pd(M, wdesc, act);
     } catch (const dnnl::error&) {
       pd = make_pd(M, memory::desc({K, N}, act_dt, tag::any), act);
-      w = memory();
-      for (const auto& a : alt_weights)
-        if (a.get_desc() == pd.weights_desc()) w = a;
-      if (!w) {
-        w = detail::owned_memory(pd.weights_desc(), weight_buffers.emplace_back());
-        dnnl::reorder(weights, w).execute(detail::stream(), weights, w);
-        detail::stream().wait();
-        alt_weights.push_back(w);
-      }
+      w = detail::weights_in_layout(weights, pd.weights_desc(), alt_weights, weight_buffers);
     }
     detail::Prim p{dnnl::matmul(pd), {}};
     p.args[DNNL_ARG_SRC] = memory(pd.src_desc(), eng, nullptr);

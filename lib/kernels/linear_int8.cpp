@@ -59,15 +59,7 @@ struct Int8Linear::Impl {
       pd = make_pd(M, wdesc, act, out_type, out_scale);
     } catch (const dnnl::error&) {
       pd = make_pd(M, memory::desc({K, N}, dt::s8, tag::any), act, out_type, out_scale);
-      w = memory();
-      for (const auto& a : alt_weights)
-        if (a.get_desc() == pd.weights_desc()) w = a;
-      if (!w) {
-        w = detail::owned_memory(pd.weights_desc(), weight_buffers.emplace_back());
-        dnnl::reorder(weights, w).execute(detail::stream(), weights, w);
-        detail::stream().wait();
-        alt_weights.push_back(w);
-      }
+      w = detail::weights_in_layout(weights, pd.weights_desc(), alt_weights, weight_buffers);
     }
     detail::Prim p{dnnl::matmul(pd), {}};
     p.args[DNNL_ARG_SRC] = memory(pd.src_desc(), eng, nullptr);

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "flags.h"
+#include "kernels/cpu.h"
 #include "kernels/ops.h"
 #include "quant/amax_table.h"
 
@@ -48,6 +49,11 @@ std::unique_ptr<models::Model> load_model_for(const ModelOptions& o) {
     if (!quantized_dir)
       throw UsageError("--precision {} needs --amax TABLE (or a directory written by qdqrt quantize)", precision);
   }
+  if (precision == "int8" && !kernels::cpu_has_vnni())
+    spdlog::warn("int8 on a CPU without VNNI ({}): oneDNN's int8 GEMMs add u8 x s8 pairs in saturating 16-bit "
+                 "arithmetic, so results can drift from pytorch_quantization's fake quant (--precision fakequant "
+                 "is exact here)",
+                 kernels::cpu_isa_name());
   plan.set_float_math(precision == "bf16" ? quant::FloatMath::Bf16 : quant::FloatMath::Fp32);
   plan.set_mode(float_precision            ? quant::QuantMode::Disabled
                 : precision == "fakequant" ? quant::QuantMode::FakeQuant

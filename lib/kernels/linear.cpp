@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/engine.h"
+#include "kernels/cpu.h"
 #include "kernels/ops.h"
 
 namespace qdq::kernels {
@@ -25,6 +26,12 @@ constexpr int64_t kRepresentativeM = 128;
 bool cpu_has_bf16() {
   const auto isa = dnnl::get_effective_cpu_isa();
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
+bool cpu_has_vnni() {
+  const auto isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_vnni || isa == dnnl::cpu_isa::avx512_core_bf16 ||
+         isa == dnnl::cpu_isa::avx512_core_amx || isa == dnnl::cpu_isa::avx2_vnni;
 }
 
 std::string cpu_isa_name() {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "../prophetnet/fixture_util.h"
+#include "request_util.h"
 #include "decoding/generate.h"
 #include "models/model.h"
 
@@ -12,16 +13,8 @@ using namespace qdq;
 
 namespace {
 
-models::Generative& gen(models::Model& m) { return dynamic_cast<models::Generative&>(m); }
-
-decoding::Request request(const TensorMap& in, const std::string& ids, const std::string& mask) {
-  decoding::Request r;
-  r.src = in.at(ids).to_i64_vector();
-  r.mask = in.at(mask).to_i64_vector();
-  r.B = in.at(ids).dim(0);
-  r.L = in.at(ids).dim(1);
-  return r;
-}
+using test::gen;
+using test::request;
 
 decoding::Options greedy_opts(models::Generative& g, int64_t max_length) {
   auto o = decoding::options_from_json(g.generation_defaults());

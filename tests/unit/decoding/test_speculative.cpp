@@ -4,6 +4,7 @@
 // equal to transformers' greedy `sequences` and to plain greedy under logits processors; a batch
 // of two rows accepts independently. (The trained models: tests/cli/speculative.sh.)
 #include "../prophetnet/fixture_util.h"
+#include "request_util.h"
 #include "decoding/generate.h"
 #include "decoding/speculative.h"
 #include "models/model.h"
@@ -12,16 +13,8 @@ using namespace qdq;
 
 namespace {
 
-models::Generative& gen(models::Model& m) { return dynamic_cast<models::Generative&>(m); }
-
-decoding::Request request(const TensorMap& in, const std::string& ids, const std::string& mask) {
-  decoding::Request r;
-  r.src = in.at(ids).to_i64_vector();
-  r.mask = in.at(mask).to_i64_vector();
-  r.B = in.at(ids).dim(0);
-  r.L = in.at(ids).dim(1);
-  return r;
-}
+using test::gen;
+using test::request;
 
 std::vector<int64_t> sequences(const decoding::Result& res, const decoding::Options& o) {
   return decoding::to_sequences(res.hyps, res.width, o.pad_token_id).to_i64_vector();

@@ -1,6 +1,6 @@
 #pragma once
 // fp32 kernels on oneDNN. Every function takes row-major contiguous tensors.
-// Primitives are cached by shape (kernels/primitive_cache), weights are
+// Primitives are cached by shape (detail::ShapeCache in kernels/engine.h), weights are
 // reordered once when a Linear is built. Implementations: kernels/*.cpp.
 // int8 kernels: kernels/int8.h. Calls are serialised per primitive cache
 // (a mutex); parallelism is inside oneDNN, with OpenMP's thread count.

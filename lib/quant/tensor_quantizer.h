@@ -39,8 +39,9 @@ enum class Kernel {
 };
 const char* kernel_name(Kernel k);  // "unresolved", "fp32", "calibrate", "fake quant", "int8", "bf16"
 
-// The arithmetic of the float GEMMs (kernels::FloatMath, repeated here so that
-// quant/ does not depend on the kernels): what --precision bf16 changes.
+// The arithmetic of the float GEMMs: what --precision bf16 changes. (kernels::FloatMath is the
+// same enum a second time; quant/ already links the kernels (tensor_quantizer.cpp uses
+// kernels/int8.h), so the two can become one: issue 18.)
 enum class FloatMath { Fp32, Bf16 };
 
 struct PointPlan {

@@ -183,23 +183,25 @@ Tensor Decoder::step(const std::vector<int64_t>& ids, DecoderCache& cache) {
       X[(b * 2 + 1) * H + i] = E[i] + P[(pos + 1) * H + i];
     }
   emb_norm_.apply(x);
-  const bool use_enc = !cache.cross.empty();
   for (size_t li = 0; li < layers_.size(); ++li) {
     auto& l = layers_[li];
     Tensor a = l.self.step(x, p, cache.self[li], cache.self_key_add);
     l.self_norm.add_norm(a, x);
-    x = a;
-    if (use_enc) {
-      Tensor c = l.cross.forward(x, cache.cross[li], cache.enc_key_add);
-      l.cross_norm.add_norm(c, x);
-      x = c;
-    }
-    Tensor f = l.ffn.forward(x);
-    l.ffn_norm.add_norm(f, x);
-    x = f;
+    x = cached_layer_tail(l, li, std::move(a), cache);
   }
   cache.length = p + 1;
   return slice_rows(x, 1, 1).reshape({B, H});
+}
+
+Tensor Decoder::cached_layer_tail(Layer& l, size_t li, Tensor x, const DecoderCache& cache) {
+  if (!cache.cross.empty()) {
+    Tensor c = l.cross.forward(x, cache.cross[li], cache.enc_key_add);
+    l.cross_norm.add_norm(c, x);
+    x = c;
+  }
+  Tensor f = l.ffn.forward(x);
+  l.ffn_norm.add_norm(f, x);
+  return f;
 }
 
 Tensor Decoder::extend(const std::vector<int64_t>& ids, int64_t n, bool draft, DecoderCache& cache) {
@@ -232,20 +234,11 @@ Tensor Decoder::extend(const std::vector<int64_t>& ids, int64_t n, bool draft, D
       }
     }
   emb_norm_.apply(x);
-  const bool use_enc = !cache.cross.empty();
   for (size_t li = 0; li < layers_.size(); ++li) {
     auto& l = layers_[li];
     Tensor a = l.self.extend(x, n, draft, pos, cache.self[li], cache.self_key_add);
     l.self_norm.add_norm(a, x);
-    x = a;
-    if (use_enc) {
-      Tensor c = l.cross.forward(x, cache.cross[li], cache.enc_key_add);
-      l.cross_norm.add_norm(c, x);
-      x = c;
-    }
-    Tensor f = l.ffn.forward(x);
-    l.ffn_norm.add_norm(f, x);
-    x = f;
+    x = cached_layer_tail(l, li, std::move(a), cache);
   }
   if (cache.row_length.empty()) cache.row_length.assign(B, cache.length);
   for (auto& len : cache.row_length) len += n;

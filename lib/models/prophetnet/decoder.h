@@ -98,6 +98,9 @@ class Decoder {
     Norm ffn_norm;
   };
   void check_position(int64_t last_index) const;
+  // A cached pass's layer after its self-attention: cross-attention (when there is an encoder) and
+  // the feed-forward, each with its residual norm; step and extend share it.
+  Tensor cached_layer_tail(Layer& l, size_t li, Tensor x, const DecoderCache& cache);
   Config c_;
   Tensor word_, pos_, ngram_emb_;
   Norm emb_norm_;

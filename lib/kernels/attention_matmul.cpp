@@ -4,6 +4,7 @@
 // 1/sqrt(d) or dequantization factor a static output scale. One primitive
 // per (shape, types, scale), cached.
 #include "kernels/attention.h"
+#include "kernels/cpu.h"
 #include "kernels/engine.h"
 #include "kernels/int8.h"
 #include "kernels/ops.h"
@@ -79,6 +80,16 @@ Tensor run(Kind kind, const Tensor& a, const Tensor& b, const Dims& D, int64_t H
     check(a.numel() == B * H * Tq * Tk && b.numel() == B * D.kv_rows * HD,
           "attention context: P {} / V {} do not fit B={} Tq={} Tk={} H={}", shape_str(a.shape()),
           shape_str(b.shape()), B, Tq, Tk, H);
+  }
+  if (!cpu_has_vnni() && (a.dtype() != DType::F32 || b.dtype() != DType::F32)) {
+    // No VNNI (kernels/cpu.h): the same product on the codes as f32 (exact sums), then, for an int8
+    // output, the conversion the int8 primitive would do (oscale already holds out_scale).
+    auto wide = [](const Tensor& t) { return t.dtype() == DType::F32 ? t : dequantize(t, 1.0f); };
+    Tensor c = run(kind, wide(a), wide(b), D, H, DType::F32, oscale, mask_add);
+    if (out == DType::F32) return c;
+    Tensor q = detail::uninit(out, c.shape());
+    quantize_into(c, 1.0f, q);
+    return q;
   }
   const dt at = dnnl_type(a.dtype()), bt = dnnl_type(b.dtype()), ot = dnnl_type(out);
   Tensor c = kind == kScores ? detail::uninit(out, {B, H, Tq, Tk}) : detail::uninit(out, {rows, HD});

@@ -20,8 +20,9 @@ Tensor quantize_s8(const Tensor& x, float scale);
 Tensor quantize_u8(const Tensor& x, float scale);
 // Same into a preallocated I8/U8 tensor with x's element count (no allocation).
 void quantize_into(const Tensor& x, float scale, Tensor& q);
-// I8/U8 -> F32: q / scale (0 when scale is 0).
+// I8/U8 -> F32: q / scale (0 when scale is 0). Scale 1 gives the codes themselves, exactly.
 Tensor dequantize(const Tensor& q, float scale);
+void dequantize_into(const Tensor& q, float scale, Tensor& x);
 
 // tensor_quant.py's code of one value: clamp(round_half_even(x * scale), lo, hi), as a float.
 // Clamping first gives the same code as rounding first (lo and hi are integers) and keeps the

@@ -4,6 +4,7 @@
 // so one copy serves all M (decoding steps, batches of any length). bf16: the
 // f32 input is converted by a cached oneDNN reorder (round to nearest even)
 // into a scratch buffer, then the bf16 x bf16 -> f32 matmul runs.
+#include <algorithm>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
@@ -21,32 +22,19 @@ using dt = memory::data_type;
 namespace {
 // Large enough that the brgemm kernel picks its full-size blocking.
 constexpr int64_t kRepresentativeM = 128;
+
+// Row blocks for the jit sgemm (CPUs without AVX-512, kernels/cpu.h). Measured with oneDNN 2.6 under
+// ONEDNN_MAX_CPU_ISA=AVX2, K and N from 16 to 30522, 1 to 4 threads: a row's sums come out the same
+// for every row count up to 256, except when the count leaves 1, 2 or 3 rows over a multiple of 6
+// (the kernel's row unroll; those rows take a narrower kernel that sums in another order), and differ
+// from 320 rows on. So every call runs blocks of kRowBlock rows (a multiple of 6), and a last block
+// that would end in 1-3 spare rows gets up to 3 zero rows added: at most 3 rows of extra work.
+constexpr int64_t kRowBlock = 120;
+int64_t padded_rows(int64_t m) {
+  while (m % 6 >= 1 && m % 6 <= 3) ++m;
+  return m;
+}
 }  // namespace
-
-bool cpu_has_bf16() {
-  const auto isa = dnnl::get_effective_cpu_isa();
-  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
-}
-
-bool cpu_has_vnni() {
-  const auto isa = dnnl::get_effective_cpu_isa();
-  return isa == dnnl::cpu_isa::avx512_core_vnni || isa == dnnl::cpu_isa::avx512_core_bf16 ||
-         isa == dnnl::cpu_isa::avx512_core_amx || isa == dnnl::cpu_isa::avx2_vnni;
-}
-
-std::string cpu_isa_name() {
-  switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::sse41: return "sse41";
-    case dnnl::cpu_isa::avx: return "avx";
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    default: return "other";
-  }
-}
 
 struct Linear::Impl {
   int64_t K = 0, N = 0;
@@ -59,6 +47,8 @@ struct Linear::Impl {
   std::vector<memory> alt_weights;
   std::vector<std::shared_ptr<void>> weight_buffers;  // storage of weights and alt_weights
   detail::ShapeCache<detail::Prim> cache;
+  bool row_blocks = false;               // the jit sgemm: run fixed row blocks (see kRowBlock)
+  std::vector<float> pad_in, pad_out;    // a padded last block
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& wd, Activation act) const {
     memory::desc src({M, K}, act_dt, tag::ab), dst({M, N}, dt::f32, tag::ab);
@@ -88,6 +78,29 @@ struct Linear::Impl {
     if (bias.defined())
       p.args[DNNL_ARG_BIAS] = memory(pd.bias_desc(), eng, const_cast<float*>(bias.data<float>()));
     return p;
+  }
+
+  void run_rows(const void* x, void* y, int64_t M, Activation act) {
+    auto& p = cache.get({M, static_cast<int64_t>(act)}, [&] { return make(M, act); });
+    p.set(DNNL_ARG_SRC, x);
+    p.set(DNNL_ARG_DST, y);
+    p.run();
+  }
+
+  // y = x W^T + b in blocks whose per-row sums do not depend on M (kRowBlock).
+  void run_blocks(const float* x, float* y, int64_t M, Activation act) {
+    for (int64_t r0 = 0; r0 < M; r0 += kRowBlock) {
+      const int64_t rows = std::min(kRowBlock, M - r0), padded = padded_rows(rows);
+      if (padded == rows) {
+        run_rows(x + r0 * K, y + r0 * N, rows, act);
+        continue;
+      }
+      pad_in.assign(static_cast<size_t>(padded * K), 0.0f);
+      pad_out.resize(static_cast<size_t>(padded * N));
+      std::copy(x + r0 * K, x + (r0 + rows) * K, pad_in.begin());
+      run_rows(pad_in.data(), pad_out.data(), padded, act);
+      std::copy(pad_out.begin(), pad_out.begin() + rows * N, y + r0 * N);
+    }
   }
 
   // bf16: x (f32 [M, K]) rounded into `scratch`, which the matmul then reads.
@@ -124,6 +137,7 @@ Linear::Linear(const Tensor& weight, const Tensor& bias, FloatMath math)
           cpu_isa_name());
     im.act_dt = dt::bf16;
   }
+  im.row_blocks = im.act_dt == dt::f32 && !cpu_has_brgemm();
   if (bias.defined()) {
     detail::require_f32(bias, "Linear bias");
     check(bias.numel() == out_, "Linear: bias has {} values for {} outputs", bias.numel(), out_);
@@ -155,10 +169,10 @@ Tensor Linear::forward(const Tensor& x, Activation act) const {
   if (M == 0) return y;
   auto& im = *impl_;
   std::lock_guard<std::mutex> lock(im.cache.mu);
-  auto& p = im.cache.get({M, static_cast<int64_t>(act)}, [&] { return im.make(M, act); });
-  p.set(DNNL_ARG_SRC, im.act_dt == dt::bf16 ? im.convert(x, M) : x.raw());
-  p.set(DNNL_ARG_DST, y.raw());
-  p.run();
+  if (im.row_blocks)
+    im.run_blocks(x.data<float>(), y.data<float>(), M, act);
+  else
+    im.run_rows(im.act_dt == dt::bf16 ? im.convert(x, M) : x.raw(), y.raw(), M, act);
   return y;
 }
 

@@ -4,8 +4,11 @@
 // output scale, so it stays in f32 and is exact for channels whose weight
 // amax is 0 (output scale 0); oneDNN's own bias argument would be added in
 // the accumulator domain, before scaling.
+// Without VNNI (kernels/cpu.h) the same primitive runs on the codes as f32 ("wide"): integer products
+// summed exactly in f32, then the same output scales and post-ops, so the result is the VNNI one.
 #include <cmath>
 
+#include "kernels/cpu.h"
 #include "kernels/engine.h"
 #include "kernels/int8.h"
 #include "kernels/s8_weights.h"
@@ -33,12 +36,14 @@ struct Int8Linear::Impl {
   std::vector<std::shared_ptr<void>> weight_buffers;  // storage of weights and alt_weights
   detail::ShapeCache<detail::Prim> cache;
   Tensor scratch;  // quantized input, grown as needed, reused across calls
+  bool wide = false;  // no VNNI: codes as f32 (src, weights), f32 out, requantized after
+  Tensor wide_in;     // wide: the input's codes as f32
 
   // out_type f32, or s8/u8 with the result multiplied by out_scale before the
   // (saturating, round-half-even) conversion.
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& wd, Activation act, dt out_type = dt::f32,
                                        float out_scale = 1.0f) const {
-    memory::desc src({M, K}, src_type, tag::ab), dst({M, N}, out_type, tag::ab);
+    memory::desc src({M, K}, wide ? dt::f32 : src_type, tag::ab), dst({M, N}, out_type, tag::ab);
     dnnl::primitive_attr attr;
     attr.set_output_scales(1 << 1, oscales);
     dnnl::post_ops po;
@@ -58,7 +63,7 @@ struct Int8Linear::Impl {
     try {
       pd = make_pd(M, wdesc, act, out_type, out_scale);
     } catch (const dnnl::error&) {
-      pd = make_pd(M, memory::desc({K, N}, dt::s8, tag::any), act, out_type, out_scale);
+      pd = make_pd(M, memory::desc({K, N}, wide ? dt::f32 : dt::s8, tag::any), act, out_type, out_scale);
       w = detail::weights_in_layout(weights, pd.weights_desc(), alt_weights, weight_buffers);
     }
     detail::Prim p{dnnl::matmul(pd), {}};
@@ -72,6 +77,13 @@ struct Int8Linear::Impl {
   }
 
   Tensor run(const Tensor& xq, Activation act, dt out_type = dt::f32, float out_scale = 1.0f) {
+    if (wide && out_type != dt::f32) {
+      // The f32 result, then the same saturating round-half-even conversion of y * out_scale.
+      Tensor y = run(xq, act);
+      Tensor q = detail::uninit(out_type == dt::s8 ? DType::I8 : DType::U8, y.shape());
+      quantize_into(y, out_scale, q);
+      return q;
+    }
     Shape out_shape = xq.shape();
     out_shape.back() = N;
     const DType odt = out_type == dt::f32 ? DType::F32 : out_type == dt::s8 ? DType::I8 : DType::U8;
@@ -143,8 +155,19 @@ void Int8Linear::init(const Tensor& codes, const Tensor& bias, const std::vector
     const float s = quant_scale(w_amax.size() == 1 ? w_amax[0] : w_amax[n], false);
     im.oscales[n] = (s == 0.0f || x_scale_ == 0.0f) ? 0.0f : 1.0f / (x_scale_ * s);
   }
-  auto pd = im.make_pd(kRepresentativeM, memory::desc({in_, out_}, dt::s8, tag::any), Activation::None);
+  im.wide = !cpu_has_vnni();
+  auto pd = im.make_pd(kRepresentativeM, memory::desc({in_, out_}, im.wide ? dt::f32 : dt::s8, tag::any),
+                       Activation::None);
   im.wdesc = pd.weights_desc();
+  if (im.wide) {
+    // The codes as f32, [N, K] read as the [K, N] operand ("ba"), reordered into the matmul's layout.
+    Tensor wf = dequantize(codes, 1.0f);
+    memory src({{in_, out_}, dt::f32, tag::ba}, detail::engine(), wf.raw());
+    im.weights = detail::owned_memory(im.wdesc, im.weight_buffers.emplace_back());
+    dnnl::reorder(src, im.weights).execute(detail::stream(), src, im.weights);
+    detail::stream().wait();
+    return;
+  }
   // Into weights_desc(), with the s8 x s8 compensation oneDNN needs (kernels/s8_weights.h).
   im.weights = detail::reorder_s8_weights(codes, im.wdesc, im.weight_buffers.emplace_back());
 }
@@ -158,13 +181,20 @@ Int8Linear& Int8Linear::operator=(Int8Linear&&) noexcept = default;
 Tensor Int8Linear::quantized_input(const Tensor& x) const {
   check(x.ndim() >= 1 && x.dim(-1) == in_, "Int8Linear: input {} does not end in {}", shape_str(x.shape()), in_);
   const DType qt = x_unsigned_ ? DType::U8 : DType::I8;
-  if (x.dtype() == qt) return x;
-  check(x.dtype() == DType::F32, "Int8Linear: input must be F32 or {}, got {}", dtype_name(qt), dtype_name(x.dtype()));
   auto& im = *impl_;
-  if (!im.scratch.defined() || im.scratch.numel() < x.numel()) im.scratch = Tensor(qt, {x.numel()});
-  Tensor xq = Tensor::borrow(qt, x.shape(), im.scratch.raw(), nullptr);
-  quantize_into(x, x_scale_, xq);
-  return xq;
+  Tensor xq = x;
+  if (x.dtype() != qt) {
+    check(x.dtype() == DType::F32, "Int8Linear: input must be F32 or {}, got {}", dtype_name(qt),
+          dtype_name(x.dtype()));
+    if (!im.scratch.defined() || im.scratch.numel() < x.numel()) im.scratch = Tensor(qt, {x.numel()});
+    xq = Tensor::borrow(qt, x.shape(), im.scratch.raw(), nullptr);
+    quantize_into(x, x_scale_, xq);
+  }
+  if (!im.wide) return xq;
+  if (!im.wide_in.defined() || im.wide_in.numel() < x.numel()) im.wide_in = Tensor(DType::F32, {x.numel()});
+  Tensor xf = Tensor::borrow(DType::F32, x.shape(), im.wide_in.raw(), nullptr);
+  dequantize_into(xq, 1.0f, xf);
+  return xf;
 }
 
 Tensor Int8Linear::forward(const Tensor& x, Activation act) const {

@@ -65,11 +65,17 @@ Tensor quantize_u8(const Tensor& x, float scale) {
   return q;
 }
 
-Tensor dequantize(const Tensor& q, float scale) {
+void dequantize_into(const Tensor& q, float scale, Tensor& x) {
   const auto st = int8_type(q);
-  Tensor x = detail::uninit(DType::F32, q.shape());
-  if (q.numel() == 0) return x;
+  detail::require_f32(x, "dequantize output");
+  check(q.numel() == x.numel(), "dequantize: {} values into {}", q.numel(), x.numel());
+  if (q.numel() == 0) return;
   run_reorder(q.raw(), st, x.raw(), memory::data_type::f32, q.numel(), scale == 0.0f ? 0.0f : 1.0f / scale);
+}
+
+Tensor dequantize(const Tensor& q, float scale) {
+  Tensor x = detail::uninit(DType::F32, q.shape());
+  dequantize_into(q, scale, x);
   return x;
 }
 

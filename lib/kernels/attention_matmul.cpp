@@ -6,6 +6,7 @@
 #include "kernels/attention.h"
 #include "kernels/cpu.h"
 #include "kernels/engine.h"
+#include "kernels/fixed_order_matmul.h"
 #include "kernels/int8.h"
 #include "kernels/ops.h"
 
@@ -94,6 +95,22 @@ Tensor run(Kind kind, const Tensor& a, const Tensor& b, const Dims& D, int64_t H
   const dt at = dnnl_type(a.dtype()), bt = dnnl_type(b.dtype()), ot = dnnl_type(out);
   Tensor c = kind == kScores ? detail::uninit(out, {B, H, Tq, Tk}) : detail::uninit(out, {rows, HD});
   if (c.numel() == 0) return c;
+  if (!cpu_has_brgemm()) {  // f32 here (int8 went wide above): sums in a batch-independent order
+    using detail::Strided;
+    const int64_t kvb = D.kv_rows * HD;
+    if (kind == kScores) {
+      const int64_t mq = mask_add ? D.mask_q : 0;
+      detail::fixed_order_matmul(B, H, Tq, Tk, d, Strided{a.data<float>(), Tq * HD, d, HD, 1},
+                                 Strided{b.data<float>(), kvb, d, 1, HD}, oscale,
+                                 Strided{mask_add, mq * Tk, 0, mq > 1 ? Tk : 0, 1}, c.data<float>(), H * Tq * Tk,
+                                 Tq * Tk, Tk);
+    } else {
+      detail::fixed_order_matmul(B, H, Tq, d, Tk, Strided{a.data<float>(), H * Tq * Tk, Tq * Tk, Tk, 1},
+                                 Strided{b.data<float>(), kvb, d, HD, 1}, oscale, Strided{nullptr, 0, 0, 0, 0},
+                                 c.data<float>(), Tq * HD, d, HD);
+    }
+    return c;
+  }
 
   static detail::ShapeCache<detail::Prim> cache;
   std::lock_guard<std::mutex> lock(cache.mu);

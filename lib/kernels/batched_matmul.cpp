@@ -2,7 +2,9 @@
 // strides (no transpose copy); alpha is a static output scale, so it costs
 // nothing and keeps the primitive on the brgemm path.
 #include "kernels/batched_matmul_util.h"
+#include "kernels/cpu.h"
 #include "kernels/engine.h"
+#include "kernels/fixed_order_matmul.h"
 #include "kernels/ops.h"
 
 namespace qdq::kernels {
@@ -42,6 +44,13 @@ memory::desc bmm_b_desc(const BmmShape& s, bool transpose_b, dt type) {
 
 void run_bmm(const BmmShape& s, dt at, dt bt, bool transpose_b, float oscale, const Tensor& a, const Tensor& b,
              Tensor& c) {
+  if (at == dt::f32 && bt == dt::f32 && !cpu_has_brgemm()) {  // sums in a batch-independent order
+    const int64_t wb = s.bbatch == 1 ? 0 : s.K * s.N;
+    const Strided w = transpose_b ? Strided{b.data<float>(), wb, 0, 1, s.K} : Strided{b.data<float>(), wb, 0, s.N, 1};
+    fixed_order_matmul(s.batch, 1, s.M, s.N, s.K, Strided{a.data<float>(), s.M * s.K, 0, s.K, 1}, w, oscale,
+                       Strided{nullptr, 0, 0, 0, 0}, c.data<float>(), s.M * s.N, 0, s.N);
+    return;
+  }
   static ShapeCache<Prim> cache;
   std::lock_guard<std::mutex> lock(cache.mu);
   Key key{s.batch, s.bbatch, s.M, s.K, s.N, transpose_b * 256 + static_cast<int64_t>(at) * 16 + static_cast<int64_t>(bt),

@@ -5,6 +5,7 @@
 // f32 input is converted by a cached oneDNN reorder (round to nearest even)
 // into a scratch buffer, then the bf16 x bf16 -> f32 matmul runs.
 #include <algorithm>
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
@@ -24,16 +25,16 @@ namespace {
 constexpr int64_t kRepresentativeM = 128;
 
 // Row blocks for the jit sgemm (CPUs without AVX-512, kernels/cpu.h). Measured with oneDNN 2.6 under
-// ONEDNN_MAX_CPU_ISA=AVX2, K and N from 16 to 30522, 1 to 4 threads: a row's sums come out the same
-// for every row count up to 256, except when the count leaves 1, 2 or 3 rows over a multiple of 6
-// (the kernel's row unroll; those rows take a narrower kernel that sums in another order), and differ
-// from 320 rows on. So every call runs blocks of kRowBlock rows (a multiple of 6), and a last block
-// that would end in 1-3 spare rows gets up to 3 zero rows added: at most 3 rows of extra work.
-constexpr int64_t kRowBlock = 120;
-int64_t padded_rows(int64_t m) {
-  while (m % 6 >= 1 && m % 6 <= 3) ++m;
-  return m;
-}
+// ONEDNN_MAX_CPU_ISA=AVX2 (tests/unit/kernels/test_fp32_ops.cpp): the sgemm unrolls rows by 6, and
+// rows left over in a group of 1-3 take a narrower kernel that sums in another order; its threads
+// split the rows among them, and above ~72 rows its own blocking moves the groups. So every call runs
+// blocks of a fixed row count, a multiple of 6 per thread (48 rows, or the next multiple of that),
+// and a short last block is padded with zero rows to the next multiple of 6 per thread: at most
+// 6 x threads - 1 rows of extra work (for one decoding row on 2 threads, 11 rows more: the step is
+// bound by reading the weight, which the rows share).
+int64_t row_unit() { return 6 * static_cast<int64_t>(omp_get_max_threads()); }
+int64_t row_block() { return (48 + row_unit() - 1) / row_unit() * row_unit(); }
+int64_t padded_rows(int64_t m) { return (m + row_unit() - 1) / row_unit() * row_unit(); }
 }  // namespace
 
 struct Linear::Impl {
@@ -47,7 +48,7 @@ struct Linear::Impl {
   std::vector<memory> alt_weights;
   std::vector<std::shared_ptr<void>> weight_buffers;  // storage of weights and alt_weights
   detail::ShapeCache<detail::Prim> cache;
-  bool row_blocks = false;               // the jit sgemm: run fixed row blocks (see kRowBlock)
+  bool row_blocks = false;               // the jit sgemm: run fixed row blocks (see row_block)
   std::vector<float> pad_in, pad_out;    // a padded last block
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& wd, Activation act) const {
@@ -87,10 +88,11 @@ struct Linear::Impl {
     p.run();
   }
 
-  // y = x W^T + b in blocks whose per-row sums do not depend on M (kRowBlock).
+  // y = x W^T + b in blocks whose per-row sums do not depend on M (row_block).
   void run_blocks(const float* x, float* y, int64_t M, Activation act) {
-    for (int64_t r0 = 0; r0 < M; r0 += kRowBlock) {
-      const int64_t rows = std::min(kRowBlock, M - r0), padded = padded_rows(rows);
+    const int64_t block = row_block();
+    for (int64_t r0 = 0; r0 < M; r0 += block) {
+      const int64_t rows = std::min(block, M - r0), padded = padded_rows(rows);
       if (padded == rows) {
         run_rows(x + r0 * K, y + r0 * N, rows, act);
         continue;

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <omp.h>
 
 #include "kernels/ops.h"
 #include "ref.h"
@@ -37,17 +38,35 @@ TEST_CASE("Linear without bias, 3-D input, repeated calls reuse the cache") {
   CHECK_THROWS_AS(lin.forward(ref::randn({3, 47}, 6)), Error);
 }
 
-TEST_CASE("Linear rows do not depend on the other rows (batch invariance)") {
-  Tensor w = ref::randn({768, 768}, 7, 0.05f), b = ref::randn({768}, 8);
-  kernels::Linear lin(w, b);
-  Tensor x = ref::randn({9, 768}, 9);
-  Tensor full = lin.forward(x);
-  for (int64_t m : {0, 4, 8}) {
-    Tensor row = Tensor(DType::F32, {1, 768});
-    std::copy(x.data<float>() + m * 768, x.data<float>() + (m + 1) * 768, row.data<float>());
-    Tensor y = lin.forward(row);
-    for (int64_t n = 0; n < 768; ++n) CHECK(y.data<float>()[n] == full.data<float>()[m * 768 + n]);
+TEST_CASE("Linear rows do not depend on the other rows or the thread count (batch invariance)") {
+  // Every row count from 1 to 130, on 1 to 3 threads, against one call of 250 rows on one thread
+  // (AVX-512's brgemm and, in row blocks, AVX2's sgemm: tests/CMakeLists.txt also runs this under
+  // ONEDNN_MAX_CPU_ISA=AVX2).
+  const int threads = omp_get_max_threads();
+  for (auto [N, K] : {std::pair<int64_t, int64_t>{768, 768}, {64, 64}, {256, 64}, {64, 256}, {3, 64}}) {
+    CAPTURE(N);
+    CAPTURE(K);
+    Tensor w = ref::randn({N, K}, 7, 0.05f), b = ref::randn({N}, 8);
+    kernels::Linear lin(w, b);
+    const int64_t full_rows = 250;
+    Tensor x = ref::randn({full_rows, K}, 9);
+    omp_set_num_threads(1);
+    Tensor full = lin.forward(x);
+    for (int t = 1; t <= 3; ++t) {
+      CAPTURE(t);
+      omp_set_num_threads(t);
+      int64_t differ = 0;
+      for (int64_t m = 1; m <= 130; ++m) {
+        Tensor part = Tensor(DType::F32, {m, K});
+        const int64_t r0 = (m * 7) % (full_rows - m);  // rows from anywhere in the batch
+        std::copy(x.data<float>() + r0 * K, x.data<float>() + (r0 + m) * K, part.data<float>());
+        Tensor y = lin.forward(part);
+        for (int64_t i = 0; i < m * N; ++i) differ += y.data<float>()[i] != full.data<float>()[r0 * N + i];
+      }
+      CHECK(differ == 0);
+    }
   }
+  omp_set_num_threads(threads);
 }
 
 TEST_CASE("batched_matmul with and without transpose_b, alpha, broadcast") {

@@ -50,9 +50,8 @@ std::unique_ptr<models::Model> load_model_for(const ModelOptions& o) {
       throw UsageError("--precision {} needs --amax TABLE (or a directory written by qdqrt quantize)", precision);
   }
   if (precision == "int8" && !kernels::cpu_has_vnni())
-    spdlog::warn("int8 on a CPU without VNNI ({}): oneDNN's int8 GEMMs add u8 x s8 pairs in saturating 16-bit "
-                 "arithmetic, so results can drift from pytorch_quantization's fake quant (--precision fakequant "
-                 "is exact here)",
+    spdlog::warn("int8 on a CPU without VNNI ({}): the int8 codes are multiplied in f32 (exact, as VNNI's int32 "
+                 "sums) at about fp32 speed; oneDNN's own int8 GEMMs would saturate here",
                  kernels::cpu_isa_name());
   plan.set_float_math(precision == "bf16" ? quant::FloatMath::Bf16 : quant::FloatMath::Fp32);
   plan.set_mode(float_precision            ? quant::QuantMode::Disabled

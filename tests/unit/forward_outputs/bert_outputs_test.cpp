@@ -175,9 +175,8 @@ TEST_CASE("QDQBERT optional inputs: bad shapes and values are errors naming the 
 //   scale of last_hidden_state, the probabilities lie in [0, 1].
 //   int8's numbers are compared with transformers' fake quant by tests/cli/forward.sh (its
 //   last_hidden_state is hidden_states.{L} here, checked equal); int8 tuple entries are checked
-//   here for what they are (below and in the next test), not against fp32: on a CPU without VNNI
-//   oneDNN's u8s8 GEMM sums pairs in saturating 16 bits, which moves them further than the
-//   fake-quant bound (0.61 on last_hidden_state on an AVX2-only machine, as forward.sh reports).
+//   here for what they are (below and in the next test): forward.sh holds their numbers to
+//   transformers' fake quant, on every CPU (kernels/cpu.h: without VNNI the codes are multiplied in f32).
 // * bf16: tests/cli/bf16.sh's bound (max abs 0.1 on outputs of scale 1 to 3, 2x what was measured);
 //   on a CPU without AVX-512 BF16 the refusal is checked instead, as bf16.sh does.
 TEST_CASE("QDQBERT bf16, fake quant and int8: every tuple entry, within the fixture's tolerances of fp32") {

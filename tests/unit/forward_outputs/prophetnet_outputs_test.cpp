@@ -184,7 +184,7 @@ TEST_CASE("ProphetNet inputs_embeds and decoder_inputs_embeds stand in for the i
 // the elements beyond 0.01, none beyond 0.1); every entry has Hugging Face's shape; the attention
 // probabilities (ProphetNet's attention products stay float: only the Linears are quantized) sum
 // to 1 over the keys. int8's last hidden states are compared by the prophetnet_quant tests, not here
-// (see bert_outputs_test.cpp on oneDNN's int8 GEMM without VNNI).
+// (see bert_outputs_test.cpp).
 TEST_CASE("ProphetNet fake quant and int8 (prophetnet-quant, amax_max.json): every tuple entry") {
   const std::string dir = fot::fixture("prophetnet-quant");
   const TensorMap in = read_tensors_arg(dir + "/inputs.safetensors:test");

@@ -46,7 +46,7 @@ struct Dims {
 detail::Prim matmul_prim(const memory::desc& ad, const memory::desc& bd, const memory::desc& cd, float oscale,
                          int64_t mask_q, int64_t B, int64_t Tk) {
   auto& eng = detail::engine();
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = detail::matmul_attr();
   if (oscale != 1.0f) attr.set_output_scales(0, {oscale});
   const memory::desc md({B, 1, std::max<int64_t>(mask_q, 1), Tk}, dt::f32, memory::format_tag::abcd);
   if (mask_q > 0) {

@@ -59,7 +59,7 @@ void run_bmm(const BmmShape& s, dt at, dt bt, bool transpose_b, float oscale, co
     memory::desc ad({s.batch, s.M, s.K}, at, memory::format_tag::abc);
     memory::desc bd = bmm_b_desc(s, transpose_b, bt);
     memory::desc cd({s.batch, s.M, s.N}, dt::f32, memory::format_tag::abc);
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = matmul_attr();
     if (oscale != 1.0f) attr.set_output_scales(0, {oscale});
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, engine());
     auto& eng = engine();

@@ -59,6 +59,34 @@ dnnl::post_ops post_ops_of(Activation act) {
   return po;
 }
 
+dnnl::primitive_attr matmul_attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+void* thread_scratchpad(size_t bytes) {
+  thread_local std::shared_ptr<void> buf;
+  thread_local size_t cap = 0;
+  if (bytes > cap) {
+    buf = big_buffer(bytes);
+    cap = bytes;
+  }
+  return buf.get();
+}
+
+void Prim::run() {
+  if (scratch_bytes < 0) {
+    const dnnl_memory_desc_t* md = dnnl_primitive_desc_query_md(prim.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
+    const dnnl::memory::desc d = md ? dnnl::memory::desc(*md) : dnnl::memory::desc();
+    scratch_bytes = static_cast<int64_t>(d.get_size());
+    if (scratch_bytes > 0) args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(d, engine(), nullptr);
+  }
+  if (scratch_bytes > 0) args.at(DNNL_ARG_SCRATCHPAD).set_data_handle(thread_scratchpad(scratch_bytes));
+  prim.execute(stream(), args);
+  stream().wait();
+}
+
 void require_f32(const Tensor& t, const char* what) {
   check(t.dtype() == DType::F32, "{}: expected an F32 tensor, got {}", what, dtype_name(t.dtype()));
 }

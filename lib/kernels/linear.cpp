@@ -53,7 +53,7 @@ struct Linear::Impl {
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& wd, Activation act) const {
     memory::desc src({M, K}, act_dt, tag::ab), dst({M, N}, dt::f32, tag::ab);
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = detail::matmul_attr();
     attr.set_post_ops(detail::post_ops_of(act));
     if (bias.defined()) {
       memory::desc bd({1, N}, dt::f32, tag::ab);

@@ -44,7 +44,7 @@ struct Int8Linear::Impl {
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& wd, Activation act, dt out_type = dt::f32,
                                        float out_scale = 1.0f) const {
     memory::desc src({M, K}, wide ? dt::f32 : src_type, tag::ab), dst({M, N}, out_type, tag::ab);
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = detail::matmul_attr();
     attr.set_output_scales(1 << 1, oscales);
     dnnl::post_ops po;
     if (bias.defined()) po.append_binary(dnnl::algorithm::binary_add, memory::desc({1, N}, dt::f32, tag::ab));

@@ -145,15 +145,6 @@ float int8_oscale(float sa, float sb, float mul) { return (sa == 0.0f || sb == 0
 
 }  // namespace
 
-Tensor attention_scores(const Tensor& q, const Tensor& k, int64_t B, int64_t T, int64_t H, float alpha,
-                        const float* mask_add) {
-  return attention_scores(q, k, AttnDims{B, T, T, T, 1}, H, alpha, mask_add);
-}
-
-Tensor attention_context(const Tensor& p, const Tensor& v, int64_t B, int64_t T, int64_t H) {
-  return attention_context(p, v, AttnDims{B, T, T, T, 1}, H);
-}
-
 Tensor attention_scores(const Tensor& q, const Tensor& k, const AttnDims& D, int64_t H, float alpha,
                         const float* mask_add) {
   detail::require_f32(q, "attention_scores q");
@@ -167,21 +158,11 @@ Tensor attention_context(const Tensor& p, const Tensor& v, const AttnDims& D, in
   return run(kContext, p, v, dims(D), H, DType::F32, 1.0f, nullptr);
 }
 
-Tensor attention_scores_int8(const Tensor& q, float scale_q, const Tensor& k, float scale_k, int64_t B, int64_t T,
-                             int64_t H, float alpha, const float* mask_add) {
-  return attention_scores_int8(q, scale_q, k, scale_k, AttnDims{B, T, T, T, 1}, H, alpha, mask_add);
-}
-
 Tensor attention_scores_int8(const Tensor& q, float scale_q, const Tensor& k, float scale_k, const AttnDims& D,
                              int64_t H, float alpha, const float* mask_add) {
   check(q.dtype() == DType::I8 && k.dtype() == DType::I8, "attention_scores_int8: Q and K must be I8, got {} and {}",
         dtype_name(q.dtype()), dtype_name(k.dtype()));
   return run(kScores, q, k, dims(D), H, DType::F32, int8_oscale(scale_q, scale_k, alpha), mask_add);
-}
-
-Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, float scale_v, int64_t B, int64_t T,
-                              int64_t H, DType out, float out_scale) {
-  return attention_context_int8(p, scale_p, v, scale_v, AttnDims{B, T, T, T, 1}, H, out, out_scale);
 }
 
 Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, float scale_v, const AttnDims& D,

@@ -96,13 +96,6 @@ class Int8Linear {
 Tensor batched_matmul_int8(const Tensor& a, float scale_a, const Tensor& b, float scale_b, bool transpose_b,
                            float alpha = 1.0f);
 
-// attention_scores / attention_context (ops.h) on quantized operands:
-// scores F32 = alpha * dequant(Q) dequant(K)^T (+ mask); Q, K I8.
-Tensor attention_scores_int8(const Tensor& q, float scale_q, const Tensor& k, float scale_k, int64_t B, int64_t T,
-                             int64_t H, float alpha, const float* mask_add);
-// ctx = dequant(P) dequant(V); P I8/U8 [B, H, T, T], V I8 [B*T, H*d]. out F32,
-// or I8/U8 requantized in the same primitive: saturate(round_half_even(ctx * out_scale)).
-Tensor attention_context_int8(const Tensor& p, float scale_p, const Tensor& v, float scale_v, int64_t B, int64_t T,
-                              int64_t H, DType out = DType::F32, float out_scale = 1.0f);
+// The attention products on quantized operands: kernels/attention.h.
 
 }  // namespace qdq::kernels

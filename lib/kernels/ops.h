@@ -52,13 +52,7 @@ class Linear {
 // transpose_b, [batch, N, K]; C [batch, M, N].
 Tensor batched_matmul(const Tensor& a, const Tensor& b, bool transpose_b, float alpha = 1.0f);
 
-// Self-attention products on activations laid out [B*T, H*d], as the Q/K/V
-// Linears write them: heads are strided views, so nothing is split or merged.
-// scores [B, H, T, T] = alpha * Q_h K_h^T (+ mask_add[b, j] when mask_add, [B, T], is given).
-Tensor attention_scores(const Tensor& q, const Tensor& k, int64_t B, int64_t T, int64_t H, float alpha,
-                        const float* mask_add);
-// ctx [B*T, H*d] = P_h V_h with P [B, H, T, T].
-Tensor attention_context(const Tensor& p, const Tensor& v, int64_t B, int64_t T, int64_t H);
+// Self-attention products on [B*T, H*d] activations: kernels/attention.h.
 
 // LayerNorm over the last dimension, in place.
 void layer_norm(Tensor& x, const Tensor& gamma, const Tensor& beta, float eps);

@@ -59,7 +59,7 @@ void QuantLinear::prepare() {
     // Calibration keeps fp32: the statistics must not depend on --precision.
     const bool bf16 = p_->float_math == quant::FloatMath::Bf16 && in_mode_ == QuantMode::Disabled &&
                       w_mode_ == QuantMode::Disabled;
-    kernel_ = kernels::Linear(float_weight(), bias, bf16 ? kernels::FloatMath::Bf16 : kernels::FloatMath::Fp32);
+    kernel_ = kernels::Linear(float_weight(), bias, bf16 ? quant::FloatMath::Bf16 : quant::FloatMath::Fp32);
   }
   prepared_ = true;
   // Every kernel above holds its own copy of the weight in its layout: the checkpoint's pages go back.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/ops.h"
 
 namespace qdq::quant {
 
@@ -39,10 +40,8 @@ enum class Kernel {
 };
 const char* kernel_name(Kernel k);  // "unresolved", "fp32", "calibrate", "fake quant", "int8", "bf16"
 
-// The arithmetic of the float GEMMs: what --precision bf16 changes. (kernels::FloatMath is the
-// same enum a second time; quant/ already links the kernels (tensor_quantizer.cpp uses
-// kernels/int8.h), so the two can become one: issue 18.)
-enum class FloatMath { Fp32, Bf16 };
+// The arithmetic of the float GEMMs: what --precision bf16 changes (the kernels' own enum).
+using FloatMath = kernels::FloatMath;
 
 struct PointPlan {
   Kernel kernel = Kernel::Unresolved;

@@ -22,17 +22,6 @@ void split_heads(const float* src, int64_t ld, float* dst, int64_t B, int64_t T,
       }
 }
 
-void merge_heads(const float* src, float* dst, int64_t B, int64_t T, int64_t H, int64_t d) {
-#pragma omp parallel for collapse(2)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t h = 0; h < H; ++h) {
-        const float* s = src + ((b * H + h) * T + t) * d;
-        float* o = dst + (b * T + t) * H * d + h * d;
-        for (int64_t i = 0; i < d; ++i) o[i] = s[i];
-      }
-}
-
 BertAttention::BertAttention(const BertConfig& c, WeightStore& w, const std::string& p, quant::QuantPlan& plan)
     // Member order = creation order = the module definition order that named_modules() reports.
     : heads_(c.num_attention_heads),

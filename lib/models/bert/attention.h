@@ -87,7 +87,5 @@ void residual_add_norm(quant::TensorQuantizer& local, Tensor& out, quant::Tensor
 // Kept for the op-by-op tests; the forward addresses heads through strides.
 // [B*T, H*d] (row stride ld floats, column offset applied by caller) -> [B, H, T, d].
 void split_heads(const float* src, int64_t ld, float* dst, int64_t B, int64_t T, int64_t H, int64_t d);
-// [B, H, T, d] -> [B*T, H*d].
-void merge_heads(const float* src, float* dst, int64_t B, int64_t T, int64_t H, int64_t d);
 
 }  // namespace qdq::models::bert

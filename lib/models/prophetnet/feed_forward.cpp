@@ -1,5 +1,7 @@
 #include "models/prophetnet/feed_forward.h"
 
+#include "kernels/residual_norm.h"
+
 #include "kernels/ops.h"
 
 namespace qdq::models::prophetnet {
@@ -23,8 +25,7 @@ Norm Norm::load(const std::string& m, WeightStore& ws, int64_t hidden, float eps
 }
 
 void Norm::add_norm(Tensor& x, const Tensor& residual) const {
-  kernels::add(x, residual);
-  kernels::layer_norm(x, gamma, beta, eps);
+  kernels::residual_add_layer_norm(x, residual, {}, {}, gamma, beta, eps);  // BERT's block, quantizers off
 }
 
 void Norm::apply(Tensor& x) const { kernels::layer_norm(x, gamma, beta, eps); }

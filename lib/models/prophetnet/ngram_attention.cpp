@@ -177,7 +177,9 @@ Tensor NgramSelfAttention::step(const Tensor& x, int64_t p, SelfKV& cache, const
   const float *RM = rel.data<float>(), *RP = RM + NB * nh;
   float *CM = ctx.data<float>(), *CP = CM + H;
 
-#pragma omp parallel for collapse(2) schedule(static)
+  // A decoding step of one row is ~0.1 ms of work on one thread: parallel only for larger batches
+  // and contexts (each region costs a wake-up under OMP_WAIT_POLICY=passive).
+#pragma omp parallel for collapse(2) schedule(static) if (B * nh * (S + 1) * d > (1 << 18))
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < nh; ++h) {
       std::vector<float> w(S + 1);

@@ -48,14 +48,14 @@ TEST_CASE("attention_scores / attention_context equal split heads + batched_matm
   Tensor q = randn({B * T, H * d}, 1), k = randn({B * T, H * d}, 2), v = randn({B * T, H * d}, 3);
   std::vector<float> mask(B * T, 0.0f);
   mask[B * T - 1] = -1e4f;
-  Tensor s = kernels::attention_scores(q, k, B, T, H, 0.5f, mask.data());
+  Tensor s = kernels::attention_scores(q, k, kernels::AttnDims{B, T, T, T, 1}, H, 0.5f, mask.data());
   Tensor ref = kernels::batched_matmul(split(q, B, T, H), split(k, B, T, H), true, 0.5f);
   for (int64_t r = 0; r < B * H * T; ++r)
     for (int64_t j = 0; j < T; ++j) ref.data<float>()[r * T + j] += mask[(r / (H * T)) * T + j];
   CHECK(max_diff(s.data<float>(), ref.data<float>(), s.numel()) <= 1e-4);
 
   kernels::softmax(s);
-  Tensor ctx = kernels::attention_context(s, v, B, T, H);
+  Tensor ctx = kernels::attention_context(s, v, kernels::AttnDims{B, T, T, T, 1}, H);
   Tensor cref = kernels::batched_matmul(s.reshape({B * H, T, T}), split(v, B, T, H), false);
   CHECK(max_diff(split(ctx, B, T, H).data<float>(), cref.data<float>(), ctx.numel()) <= 1e-5);
 }
@@ -65,18 +65,18 @@ TEST_CASE("int8 attention products equal batched_matmul_int8, requantized contex
   const float sq = 20.0f, sk = 25.0f, sp = 127.0f, sv = 30.0f;
   Tensor q = kernels::quantize_s8(randn({B * T, H * d}, 4), sq), k = kernels::quantize_s8(randn({B * T, H * d}, 5), sk);
   Tensor v = kernels::quantize_s8(randn({B * T, H * d}, 6), sv);
-  Tensor s = kernels::attention_scores_int8(q, sq, k, sk, B, T, H, 0.25f, nullptr);
+  Tensor s = kernels::attention_scores_int8(q, sq, k, sk, kernels::AttnDims{B, T, T, T, 1}, H, 0.25f, nullptr);
   Tensor ref = kernels::batched_matmul_int8(split(q, B, T, H), sq, split(k, B, T, H), sk, true, 0.25f);
   CHECK(max_diff(s.data<float>(), ref.data<float>(), s.numel()) <= 1e-5);
 
   kernels::softmax(s);
   Tensor p = kernels::quantize_s8(s, sp);
-  Tensor ctx = kernels::attention_context_int8(p, sp, v, sv, B, T, H);
+  Tensor ctx = kernels::attention_context_int8(p, sp, v, sv, kernels::AttnDims{B, T, T, T, 1}, H);
   Tensor cref = kernels::batched_matmul_int8(p.reshape({B * H, T, T}), sp, split(v, B, T, H), sv, false);
   CHECK(max_diff(split(ctx, B, T, H).data<float>(), cref.data<float>(), ctx.numel()) <= 1e-5);
 
   const float so = 40.0f;
-  Tensor cq = kernels::attention_context_int8(p, sp, v, sv, B, T, H, DType::I8, so);
+  Tensor cq = kernels::attention_context_int8(p, sp, v, sv, kernels::AttnDims{B, T, T, T, 1}, H, DType::I8, so);
   int64_t off = 0;
   for (int64_t i = 0; i < ctx.numel(); ++i) {
     const float want = std::fmin(std::fmax(std::nearbyint(ctx.data<float>()[i] * so), -128.0f), 127.0f);

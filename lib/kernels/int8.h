@@ -42,6 +42,10 @@ inline float quant_code(float x, float scale, float lo, float hi) {
 // where the reference gives -0. Implementation: kernels/fake_quant.cpp.
 void fake_quant_per_tensor(float* x, int64_t n, float scale, float lo, float hi);
 
+// tensor_quant.py's weight codes: I8 [N, K] of an F32 [N, K] weight, per output channel (w_amax: 1
+// or N values); w_narrow: codes in [-127, 127].
+Tensor quantize_weight_codes(const Tensor& weight, const std::vector<float>& w_amax, bool w_narrow);
+
 // y = act(dequant(quant(x)) . dequant(quant(W))^T + b), computed exactly in
 // integers: s32 accumulation, then y = acc / (s_x * s_w[n]) + b as static
 // per-channel output scales (the VNNI brgemm path) and post-ops.

@@ -99,8 +99,7 @@ struct Int8Linear::Impl {
   }
 };
 
-Int8Linear::Int8Linear(const Tensor& weight, const Tensor& bias, const std::vector<float>& w_amax, float x_amax,
-                       bool x_unsigned, bool w_narrow) {
+Tensor quantize_weight_codes(const Tensor& weight, const std::vector<float>& w_amax, bool w_narrow) {
   detail::require_f32(weight, "Int8Linear weight");
   check(weight.ndim() == 2, "Int8Linear: weight must be 2-D, got {}", shape_str(weight.shape()));
   const int64_t N = weight.dim(0), K = weight.dim(1);
@@ -120,7 +119,12 @@ Int8Linear::Int8Linear(const Tensor& weight, const Tensor& bias, const std::vect
 #pragma omp simd
     for (int64_t k = 0; k < K; ++k) q[n * K + k] = static_cast<int8_t>(quant_code(w[n * K + k], s, lo, 127.0f));
   }
-  init(wq, bias, w_amax, x_amax, x_unsigned);
+  return wq;
+}
+
+Int8Linear::Int8Linear(const Tensor& weight, const Tensor& bias, const std::vector<float>& w_amax, float x_amax,
+                       bool x_unsigned, bool w_narrow) {
+  init(quantize_weight_codes(weight, w_amax, w_narrow), bias, w_amax, x_amax, x_unsigned);
 }
 
 Int8Linear Int8Linear::from_codes(const Tensor& codes, const Tensor& bias, const std::vector<float>& w_amax,

@@ -85,6 +85,17 @@ void QuantLinear::require_prepared() const {
         "{}: quantizer modes changed since prepare() (call the model's prepare())", w_q_->name());
 }
 
+bool QuantLinear::plain_float() const {
+  require_prepared();
+  return !int8_.defined() && in_mode_ == QuantMode::Disabled && w_mode_ == QuantMode::Disabled;
+}
+
+void QuantLinear::release_kernel() {
+  kernel_ = kernels::Linear();
+  int8_ = kernels::Int8Linear();
+  prepared_ = false;
+}
+
 bool QuantLinear::int8_ready() const {
   require_prepared();
   return int8_.defined();

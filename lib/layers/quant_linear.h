@@ -41,6 +41,12 @@ class QuantLinear {
   bool is_int8() const { return prepared_ && int8_.defined(); }
   // The int8 kernel, for callers that keep activations quantized (valid when is_int8()).
   const kernels::Int8Linear& int8_kernel() const { return int8_; }
+  // True when forward() is the plain float kernel (both quantizers disabled), of math float_math().
+  bool plain_float() const;
+  kernels::FloatMath float_math() const { return kernel_.math(); }
+  // Frees the kernel's weight copy, for a caller that runs this Linear inside a fused one
+  // (layers::FusedLinears); forward() is then an error until the next prepare().
+  void release_kernel();
 
   // The stored weight: F32, or I8 codes from an int8 directory (see float_weight()).
   const Tensor& weight() const { return p_->weight; }

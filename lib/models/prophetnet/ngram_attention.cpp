@@ -36,18 +36,28 @@ void NgramSelfAttention::prepare() {
   v_.prepare();
   o_.prepare();
   rel_.prepare();
+  qkvr_.prepare({&q_, &k_, &v_, &rel_});
 }
 
 Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector<int64_t>& mask, RelPosMode mode,
                                    SelfKV* cache, const float* head_mask, Tensor* main_probs, Tensor* pred_probs) {
   const int64_t B = x.dim(0), R = x.dim(1), H = hidden_, nh = heads_, d = H / nh, NG = ngram_, NB = buckets_;
-  Tensor q = q_.forward(x);
-  Tensor k = k_.forward(x);
-  Tensor v = v_.forward(x);
+  Tensor q, k, v, rel_main, rel_pred;  // rel_*: [B, T, NB*nh] main stream, [B, NG*T, NB*nh] predicting
+  if (qkvr_.fused()) {
+    auto qkvr = qkvr_.forward(x);
+    q = qkvr[0], k = qkvr[1], v = qkvr[2];
+    rel_main = slice_rows(qkvr[3], 0, T);
+    rel_pred = slice_rows(qkvr[3], T, NG * T);
+  } else {
+    // As Hugging Face calls them: a calibrator sees the bias Linear's input as two calls, the main
+    // stream, then the predicting streams (a histogram's bins are set by its first call).
+    q = q_.forward(x);
+    k = k_.forward(x);
+    v = v_.forward(x);
+    rel_main = rel_.forward(slice_rows(x, 0, T));
+    rel_pred = rel_.forward(slice_rows(x, T, NG * T));
+  }
   scale_inplace(q, std::sqrt(static_cast<float>(d)));
-  // The bias Linear runs on the main stream, then on the predicting streams [B, ngram, T, H].
-  Tensor rel_main = rel_.forward(slice_rows(x, 0, T));        // [B, T, NB*nh]
-  Tensor rel_pred = rel_.forward(slice_rows(x, T, NG * T));   // [B, NG*T, NB*nh]
 
   std::vector<int64_t> main_bucket(T * T), pred_bucket(T * 2 * T);
   for (int64_t t = 0; t < T; ++t)
@@ -152,12 +162,11 @@ Tensor NgramSelfAttention::forward(const Tensor& x, int64_t T, const std::vector
 Tensor NgramSelfAttention::step(const Tensor& x, int64_t p, SelfKV& cache, const std::vector<float>& key_add) {
   const int64_t B = x.dim(0), H = hidden_, nh = heads_, d = H / nh, NB = buckets_, cap = cache.k.dim(2);
   check(p < cap, "ProphetNet decoder: step {} beyond the cache capacity {}", p, cap);
-  Tensor q = q_.forward(x);
-  Tensor k = k_.forward(x);
-  Tensor v = v_.forward(x);
+  auto qkvr = qkvr_.forward(x);
+  Tensor q = qkvr[0], k = qkvr[1], v = qkvr[2];
   scale_inplace(q, std::sqrt(static_cast<float>(d)));
   // Main row and stream 0's row in one pass over the bias weight: [B, 2, NB*nh].
-  Tensor rel = rel_.forward(x);
+  Tensor rel = qkvr[3];
   const float *Q = q.data<float>(), *K = k.data<float>(), *V = v.data<float>();
   float *CK = cache.k.data<float>(), *CV = cache.v.data<float>();
   for (int64_t b = 0; b < B; ++b)
@@ -222,11 +231,10 @@ Tensor NgramSelfAttention::extend(const Tensor& x, int64_t n, bool draft, const 
           pos[b] + n - 1, cap);
     last = std::max(last, pos[b] + n - 1);
   }
-  Tensor q = q_.forward(x);
-  Tensor k = k_.forward(x);
-  Tensor v = v_.forward(x);
+  auto qkvr = qkvr_.forward(x);
+  Tensor q = qkvr[0], k = qkvr[1], v = qkvr[2];
   scale_inplace(q, std::sqrt(static_cast<float>(d)));
-  Tensor rel = rel_.forward(x);  // [B, R, NB*nh]: every query reads the bias of its own row
+  Tensor rel = qkvr[3];  // [B, R, NB*nh]: every query reads the bias of its own row
   const float *Q = q.data<float>(), *K = k.data<float>(), *V = v.data<float>(), *RL = rel.data<float>();
   float *CK = cache.k.data<float>(), *CV = cache.v.data<float>();
   for (int64_t b = 0; b < B; ++b)

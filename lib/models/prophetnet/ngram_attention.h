@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/checkpoint.h"
+#include "layers/fused_linears.h"
 #include "layers/quant_linear.h"
 #include "models/prophetnet/config.h"
 
@@ -60,6 +61,7 @@ class NgramSelfAttention {
  private:
   int64_t hidden_ = 0, heads_ = 0, ngram_ = 0, buckets_ = 0, max_distance_ = 0;
   layers::QuantLinear q_, k_, v_, o_, rel_;
+  layers::FusedLinears qkvr_;  // q_, k_, v_, rel_ as one GEMM when they run alike (they read the same x)
 };
 
 }  // namespace qdq::models::prophetnet

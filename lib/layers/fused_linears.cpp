@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "io/mapped_file.h"
 #include "kernels/int8.h"
 
 namespace qdq::layers {
@@ -71,7 +72,11 @@ void FusedLinears::prepare(const std::vector<QuantLinear*>& parts) {
     float_ = kernels::Linear(concat_rows(ws, widths_, DType::F32, K), bias, first.float_math());
   }
   fused_ = true;
-  for (QuantLinear* p : parts) p->release_kernel();
+  for (QuantLinear* p : parts) {
+    p->release_kernel();
+    // Reading the weights again faulted the checkpoint's pages back in: the fused kernel has its copy.
+    release_mapped_pages(p->weight().raw(), p->weight().nbytes());
+  }
 }
 
 std::vector<Tensor> FusedLinears::forward(const Tensor& x) {

@@ -100,6 +100,15 @@ dnnl::memory owned_memory(const dnnl::memory::desc& d, std::shared_ptr<void>& ow
   return dnnl::memory(d, engine(), owner.get());
 }
 
+dnnl::memory reorder_f32_weights(const Tensor& w, const dnnl::memory::desc& want, std::shared_ptr<void>& owner) {
+  dnnl::memory src({{w.dim(1), w.dim(0)}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ba}, engine(),
+                   const_cast<void*>(w.raw()));
+  dnnl::memory dst = owned_memory(want, owner);
+  dnnl::reorder(src, dst).execute(stream(), src, dst);
+  stream().wait();
+  return dst;
+}
+
 Tensor uninit(DType dtype, Shape shape) {
   const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
   auto holder = big_buffer(bytes);  // huge pages, pooled (core/big_buffer.h)

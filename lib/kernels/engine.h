@@ -36,6 +36,10 @@ Tensor uninit(DType dtype, Shape shape);
 // every 4 KB page of every reordered weight, 10-20 us each in a VM); `owner` keeps it alive.
 dnnl::memory owned_memory(const dnnl::memory::desc& d, std::shared_ptr<void>& owner);
 
+// An F32 torch weight [N, K] (the matmul's [K, N] operand in layout "ba") reordered into `want`,
+// stored as owned_memory. Float Linear's weights, and int8 codes as f32 on CPUs without VNNI.
+dnnl::memory reorder_f32_weights(const Tensor& w, const dnnl::memory::desc& want, std::shared_ptr<void>& owner);
+
 // `weights` in the layout `want`: one of `copies` when a copy in that layout exists, else a new
 // reorder appended to it (storage in `buffers`). For the row counts whose primitive refuses a
 // Linear's main weight layout: one copy per layout, however many shapes ask for it.

@@ -147,12 +147,7 @@ Linear::Linear(const Tensor& weight, const Tensor& bias, FloatMath math)
   }
   auto pd = im.make_pd(kRepresentativeM, memory::desc({in_, out_}, im.act_dt, tag::any), Activation::None);
   im.wdesc = pd.weights_desc();
-  // torch stores W as [N, K]; as the matmul's [K, N] operand that is layout "ba".
-  memory::desc user_md({in_, out_}, dt::f32, tag::ba);
-  memory src(user_md, detail::engine(), const_cast<void*>(weight.raw()));
-  im.weights = detail::owned_memory(im.wdesc, im.weight_buffers.emplace_back());
-  dnnl::reorder(src, im.weights).execute(detail::stream(), src, im.weights);
-  detail::stream().wait();
+  im.weights = detail::reorder_f32_weights(weight, im.wdesc, im.weight_buffers.emplace_back());
 }
 
 Linear::Linear() = default;

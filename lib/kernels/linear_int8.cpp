@@ -164,12 +164,7 @@ void Int8Linear::init(const Tensor& codes, const Tensor& bias, const std::vector
                        Activation::None);
   im.wdesc = pd.weights_desc();
   if (im.wide) {
-    // The codes as f32, [N, K] read as the [K, N] operand ("ba"), reordered into the matmul's layout.
-    Tensor wf = dequantize(codes, 1.0f);
-    memory src({{in_, out_}, dt::f32, tag::ba}, detail::engine(), wf.raw());
-    im.weights = detail::owned_memory(im.wdesc, im.weight_buffers.emplace_back());
-    dnnl::reorder(src, im.weights).execute(detail::stream(), src, im.weights);
-    detail::stream().wait();
+    im.weights = detail::reorder_f32_weights(dequantize(codes, 1.0f), im.wdesc, im.weight_buffers.emplace_back());
     return;
   }
   // Into weights_desc(), with the s8 x s8 compensation oneDNN needs (kernels/s8_weights.h).

@@ -37,7 +37,6 @@ with open(sys.argv[2], "w") as f:
         f.write(" ".join(random.choice(words) for _ in range(160)) + "\n")
 PY
 head -n 8 "$B/texts.txt" >"$B/texts8.txt"
-head -n 32 "$B/texts.txt" >"$B/texts32.txt"
 
 if [ ! -f "$B/amax.json" ]; then
   "$BIN" -q "${THREADS_OPT[@]}" calibrate -m "$M" --method max --max-length 128 -i "$B/texts8.txt" -o "$B/amax.json"
